@@ -1,0 +1,55 @@
+package app
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"myally.app/ally/internal/errs"
+	"myally.app/ally/internal/httpx"
+	"myally.app/ally/internal/jobs"
+)
+
+// wire builds the feature services, registers their routes and job workers. Features are
+// wired in dependency order.
+func (m *Main) wire(ctx context.Context) error {
+	m.Mux.HandleFunc("GET /healthz", m.healthz)
+	m.Mux.HandleFunc("GET /readyz", m.readyz)
+	m.Mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
+	m.Mux.HandleFunc("/api/", notFound)
+	m.PeriodicJobs = append(m.PeriodicJobs, jobs.RegisterMaintenance(m.Workers, m.DB)...)
+	return nil
+}
+
+// Handler is the complete HTTP handler with middleware.
+func (m *Main) Handler() http.Handler {
+	return httpx.Chain(m.Mux,
+		httpx.WithRequestID(m.Logger),
+		httpx.AccessLog(m.httpMetrics),
+		httpx.Recover,
+		httpx.SecurityHeaders(strings.HasPrefix(m.Config.PublicURL, "https://")),
+		httpx.LimitBody(m.Config.MaxBodyBytes),
+	)
+}
+
+func (m *Main) healthz(w http.ResponseWriter, r *http.Request) {
+	httpx.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (m *Main) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := m.DB.Ping(ctx); err != nil {
+		httpx.Logger(ctx).Warn("readiness check failed", "error", err)
+		httpx.JSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "unreachable"})
+		return
+	}
+	httpx.JSON(w, http.StatusOK, map[string]string{"status": "ok", "database": string(m.DB.Dialect)})
+}
+
+func notFound(w http.ResponseWriter, r *http.Request) {
+	httpx.Error(w, r, errs.E(errs.NotFound, "no such endpoint"))
+}
