@@ -28,6 +28,9 @@ import (
 type Main struct {
 	Config config.Config
 	Logger *slog.Logger
+	// DBOptions overrides how the database is opened (tests use a schema per test);
+	// by default it follows Config.
+	DBOptions db.Options
 
 	DB        *db.DB
 	Jobs      *jobs.Queue
@@ -75,7 +78,11 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.JWTSecret = secret
-	d, err := db.Open(ctx, dbOptions(m.Config))
+	opts := m.DBOptions
+	if opts == (db.Options{}) {
+		opts = dbOptions(m.Config)
+	}
+	d, err := db.Open(ctx, opts)
 	if err != nil {
 		return err
 	}
