@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/riverqueue/river"
 
+	"myally.app/ally/internal/auth"
 	"myally.app/ally/internal/config"
 	"myally.app/ally/internal/db"
 	"myally.app/ally/internal/httpx"
@@ -38,6 +39,9 @@ type Main struct {
 	Mux       *http.ServeMux
 	ClientIP  *httpx.ClientIP
 	JWTSecret []byte
+
+	// Auth is accounts and authentication; features guard their routes with Auth.Require.
+	Auth *auth.Service
 
 	// Workers and PeriodicJobs collect the job kinds features register while wiring.
 	Workers      *river.Workers

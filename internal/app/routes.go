@@ -21,6 +21,11 @@ func (m *Main) wire(ctx context.Context) error {
 	m.Mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
 	m.Mux.HandleFunc("/api/", notFound)
 	m.PeriodicJobs = append(m.PeriodicJobs, jobs.RegisterMaintenance(m.Workers, m.DB)...)
+
+	// Accounts and authentication.
+	if err := m.wireAuth(ctx); err != nil {
+		return err
+	}
 	return nil
 }
 

@@ -45,6 +45,8 @@ func Start(t testing.TB, tg dbtest.Target, o Options) *Server {
 		"ALLY_JWT_SECRET":       "test-secret-test-secret-test-secret-0123",
 		"ALLY_LOG_LEVEL":        "debug",
 		"ALLY_SHUTDOWN_TIMEOUT": "10s",
+		// The cheapest bcrypt cost keeps tests fast; production defaults to 12.
+		"ALLY_BCRYPT_COST": "4",
 	}
 	if env["ALLY_DATA_DIR"] == "" {
 		env["ALLY_DATA_DIR"] = t.TempDir()
