@@ -74,12 +74,12 @@ func New(d *db.DB, o Options) (*Queue, error) {
 	if cfg.FetchPollInterval == 0 {
 		cfg.FetchPollInterval = time.Second
 	}
+	// River refuses a cooldown longer than the poll interval (tests poll fast).
+	cfg.FetchCooldown = min(100*time.Millisecond, cfg.FetchPollInterval)
 	if o.Workers != nil {
 		cfg.Workers = o.Workers
 		cfg.PeriodicJobs = o.PeriodicJobs
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: orDefault(o.MaxWorkers, 10)}}
-		// River refuses a cooldown longer than the poll interval (tests poll fast).
-		cfg.FetchCooldown = min(100*time.Millisecond, cfg.FetchPollInterval)
 	}
 	q := &Queue{dialect: d.Dialect, metrics: o.Metrics}
 	switch d.Dialect {
