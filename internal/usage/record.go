@@ -1,0 +1,97 @@
+package usage
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"myally.app/ally/internal/db"
+)
+
+// Call is one model call to record.
+type Call struct {
+	UserID, ConversationID, MessageID string
+	Provider, Model                   string
+	// Fallback marks a call served by a fallback provider; it counts against the plan's
+	// daily fallback allowance.
+	Fallback                             bool
+	Input, Output, CacheRead, CacheWrite int64
+	// At is when the call was made (default: now); Loc is the user's timezone, which
+	// decides the day it counts for (nil: read it).
+	At  time.Time
+	Loc *time.Location
+}
+
+// Record stores one ledger row for the call with its estimated cost and adds it to the
+// user's totals for the local day and to the conversation's totals, in one transaction.
+func (s *Service) Record(ctx context.Context, c Call) error {
+	if c.UserID == "" || c.Provider == "" || c.Model == "" {
+		return fmt.Errorf("usage: record: user, provider and model are required")
+	}
+	if c.Input < 0 || c.Output < 0 || c.CacheRead < 0 || c.CacheWrite < 0 {
+		return fmt.Errorf("usage: record: negative token count")
+	}
+	loc, err := s.location(ctx, c.UserID, c.Loc)
+	if err != nil {
+		return err
+	}
+	at := c.At
+	if at.IsZero() {
+		at = s.now()
+	}
+	price, ok := s.prices.Lookup(c.Model)
+	if !ok {
+		s.Logger.Warn("no price for model; its cost is recorded as zero (set ALLY_MODEL_PRICES)", "model", c.Model, "provider", c.Provider)
+	}
+	cost := price.CostMicros(c.Input, c.Output, c.CacheRead, c.CacheWrite)
+	day := Day(at, loc)
+	fallback := int64(0)
+	if c.Fallback {
+		fallback = 1
+	}
+	ms := db.Millis(at)
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO usage_events (id, user_id, conversation_id, message_id, provider, model, fallback,
+			input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_micros, day, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+			rand.Text(), c.UserID, c.ConversationID, c.MessageID, c.Provider, c.Model, c.Fallback,
+			c.Input, c.Output, c.CacheRead, c.CacheWrite, cost, day, ms); err != nil {
+			return fmt.Errorf("usage: record call: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO usage_daily (user_id, day, model_calls, fallback_calls,
+			input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_micros, updated_at)
+			VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9)
+			ON CONFLICT (user_id, day) DO UPDATE SET
+				model_calls = usage_daily.model_calls + 1,
+				fallback_calls = usage_daily.fallback_calls + excluded.fallback_calls,
+				input_tokens = usage_daily.input_tokens + excluded.input_tokens,
+				output_tokens = usage_daily.output_tokens + excluded.output_tokens,
+				cache_read_tokens = usage_daily.cache_read_tokens + excluded.cache_read_tokens,
+				cache_write_tokens = usage_daily.cache_write_tokens + excluded.cache_write_tokens,
+				cost_micros = usage_daily.cost_micros + excluded.cost_micros,
+				updated_at = excluded.updated_at`,
+			c.UserID, day, fallback, c.Input, c.Output, c.CacheRead, c.CacheWrite, cost, ms); err != nil {
+			return fmt.Errorf("usage: add to daily totals: %w", err)
+		}
+		if c.ConversationID == "" {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO usage_conversations (user_id, conversation_id, model_calls,
+			input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_micros, updated_at)
+			VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8)
+			ON CONFLICT (user_id, conversation_id) DO UPDATE SET
+				model_calls = usage_conversations.model_calls + 1,
+				input_tokens = usage_conversations.input_tokens + excluded.input_tokens,
+				output_tokens = usage_conversations.output_tokens + excluded.output_tokens,
+				cache_read_tokens = usage_conversations.cache_read_tokens + excluded.cache_read_tokens,
+				cache_write_tokens = usage_conversations.cache_write_tokens + excluded.cache_write_tokens,
+				cost_micros = usage_conversations.cost_micros + excluded.cost_micros,
+				updated_at = excluded.updated_at`,
+			c.UserID, c.ConversationID, c.Input, c.Output, c.CacheRead, c.CacheWrite, cost, ms); err != nil {
+			return fmt.Errorf("usage: add to conversation totals: %w", err)
+		}
+		return nil
+	})
+}
