@@ -13,12 +13,14 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/riverqueue/river"
 
 	"myally.app/ally/internal/auth"
+	"myally.app/ally/internal/chat"
 	"myally.app/ally/internal/config"
 	"myally.app/ally/internal/db"
 	"myally.app/ally/internal/httpx"
@@ -42,6 +44,8 @@ type Main struct {
 
 	// Auth is accounts and authentication; features guard their routes with Auth.Require.
 	Auth *auth.Service
+	// Chat is conversations and the assistant's replies.
+	Chat *chat.Service
 
 	// Workers and PeriodicJobs collect the job kinds features register while wiring.
 	Workers      *river.Workers
@@ -100,6 +104,22 @@ func (m *Main) Open(ctx context.Context) error {
 
 	m.Registry = prometheus.NewRegistry()
 	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "ally_db_write_transactions_total",
+		Help: "Write transactions committed to the database by this instance.",
+	}, func() float64 { return float64(d.WriteTransactions()) }))
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "ally_db_rows_written",
+		Help: "Rows inserted, updated or deleted (SQLite: by this instance since start; PostgreSQL: in the schema, all instances).",
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, err := d.RowsWritten(ctx)
+		if err != nil {
+			return -1
+		}
+		return float64(n)
+	}))
 	m.httpMetrics = httpx.NewHTTPMetrics(m.Registry)
 	m.Mux = http.NewServeMux()
 	m.ClientIP = httpx.NewClientIP(m.Config.TrustedProxies)

@@ -103,7 +103,7 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 			t.Fatalf("readyz %d %v", r.Status, ready)
 		}
 		r = s.Do("GET", "/metrics", "", nil)
-		for _, want := range []string{`ally_http_requests_total{method="GET",route="GET /readyz",status="200"} 1`, "go_goroutines"} {
+		for _, want := range []string{`ally_http_requests_total{method="GET",route="GET /readyz",status="200"} 1`, "go_goroutines", "ally_db_write_transactions_total", "ally_db_rows_written"} {
 			if !strings.Contains(string(r.Body), want) {
 				t.Errorf("metrics lack %q", want)
 			}

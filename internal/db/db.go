@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -43,7 +44,13 @@ type DB struct {
 	Pool *pgxpool.Pool
 	// Path is the SQLite file (empty on PostgreSQL).
 	Path string
+
+	// writes counts committed write transactions (served on /metrics; benchmarks read it).
+	writes atomic.Int64
 }
+
+// WriteTransactions returns how many write transactions Tx has committed.
+func (db *DB) WriteTransactions() int64 { return db.writes.Load() }
 
 // Options selects and tunes the database.
 type Options struct {
@@ -152,6 +159,7 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("db: commit: %w", err)
 	}
+	db.writes.Add(1)
 	return nil
 }
 
@@ -208,4 +216,18 @@ func NullMillis(t time.Time) sql.NullInt64 {
 		return sql.NullInt64{}
 	}
 	return sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
+}
+
+// RowsWritten returns how many rows have been inserted, updated or deleted: on SQLite by
+// this process's writer connection since it opened (all writes go through it), on
+// PostgreSQL in the current schema by every instance, as PostgreSQL's statistics report
+// them (they lag by up to a second).
+func (db *DB) RowsWritten(ctx context.Context) (int64, error) {
+	var n int64
+	q := `SELECT total_changes()`
+	if db.Dialect == Postgres {
+		q = `SELECT COALESCE(SUM(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_user_tables WHERE schemaname = current_schema()`
+	}
+	err := db.W.QueryRowContext(ctx, q).Scan(&n)
+	return n, err
 }
