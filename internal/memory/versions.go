@@ -133,6 +133,12 @@ func (s *Service) Revert(ctx context.Context, userID, versionID string) (string,
 	return id, apiError(err)
 }
 
+// UserLimits returns the quotas of the user's plan (see LimitsFor), for callers of
+// Execute that have no limits of their own at hand.
+func (s *Service) UserLimits(ctx context.Context, userID string) (Limits, error) {
+	return s.limits(ctx, userID)
+}
+
 // limits returns the quotas for the user's own edits.
 func (s *Service) limits(ctx context.Context, userID string) (Limits, error) {
 	if s.LimitsFor == nil {

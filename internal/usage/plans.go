@@ -84,6 +84,11 @@ func (l *Limits) UnmarshalJSON(b []byte) error {
 		MemoryTotalBytes: get("memory_total_bytes", j.MemoryTotalBytes),
 		FallbackPerDay:   get("fallback_per_day", j.FallbackPerDay),
 	}
+	for name, v := range map[string]*int64{"memory_file_bytes": j.MemoryFileBytes, "memory_total_bytes": j.MemoryTotalBytes} {
+		if v != nil && *v == 0 && bad == nil {
+			bad = fmt.Errorf("%s must be at least 1 (null or omitted for unlimited)", name)
+		}
+	}
 	if j.MinTaskInterval != "" {
 		d, err := time.ParseDuration(j.MinTaskInterval)
 		if err != nil || d < 0 {

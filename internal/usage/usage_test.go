@@ -251,7 +251,7 @@ func TestParsePlans(t *testing.T) {
 	}
 	for _, bad := range []string{`{}`, `[]`, `[{"id":""}]`, `[{"id":"A"}]`, `[{"id":"a"},{"id":"a"}]`,
 		`[{"id":"a","limits":{"tokens_per_day":-5}}]`, `[{"id":"a","limits":{"min_task_interval":"soon"}}]`,
-		`[{"id":"a","limits":{"tokens_per_dya":5}}]`, `[{"id":"a","price":"x"}]`} {
+		`[{"id":"a","limits":{"tokens_per_dya":5}}]`, `[{"id":"a","limits":{"memory_total_bytes":0}}]`, `[{"id":"a","price":"x"}]`} {
 		if _, err := ParsePlans(bad); err == nil {
 			t.Errorf("ParsePlans(%s) accepted", bad)
 		}
