@@ -1,0 +1,188 @@
+package privacy
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"myally.app/ally/internal/auth"
+	"myally.app/ally/internal/db"
+	"myally.app/ally/internal/errs"
+)
+
+// StatusDeleted is users.status of an account deleted and waiting for its purge.
+const StatusDeleted = "deleted"
+
+// GoogleReauthWindow is how recent a Google sign-in must be to stand in for the password
+// when deleting an account.
+const GoogleReauthWindow = 10 * time.Minute
+
+// Proof is how a request to delete an account re-authenticates.
+type Proof struct {
+	// Password is the account's current password.
+	Password string
+	// SessionID is the session making the request: one started by a Google sign-in within
+	// GoogleReauthWindow proves the user without a password.
+	SessionID string
+}
+
+// account is the part of a users row that deletion and recovery need.
+type account struct {
+	id, email, name, status, hash string
+	deletedAt, suspendedAt        sql.NullInt64
+}
+
+func (s *Service) accountBy(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, column, value string) (account, error) {
+	var a account
+	err := q.QueryRowContext(ctx, `SELECT id, email, name, status, COALESCE(password_hash, ''), deleted_at, suspended_at
+		FROM users WHERE `+column+` = $1`, value).
+		Scan(&a.id, &a.email, &a.name, &a.status, &a.hash, &a.deletedAt, &a.suspendedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, errs.NotFoundf("no such account")
+	}
+	if err != nil {
+		return a, fmt.Errorf("privacy: read account: %w", err)
+	}
+	return a, nil
+}
+
+// checkProof verifies a deletion request's re-authentication.
+func (s *Service) checkProof(ctx context.Context, a account, p Proof) error {
+	if p.Password != "" {
+		if !s.passwordMatches(a.hash, p.Password) {
+			return errs.InvalidField("password", "the password is not correct")
+		}
+		return nil
+	}
+	var method string
+	var created int64
+	err := s.db.R.QueryRowContext(ctx, `SELECT method, created_at FROM sessions WHERE id = $1 AND user_id = $2`,
+		p.SessionID, a.id).Scan(&method, &created)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("privacy: read session: %w", err)
+	}
+	if err == nil && method == auth.MethodGoogle && s.now().Sub(db.Time(created)) <= GoogleReauthWindow {
+		return nil
+	}
+	e := errs.E(errs.Forbidden, "confirm it is you: enter your current password, or sign in with Google again and delete within %d minutes", int(GoogleReauthWindow.Minutes()))
+	e.Details = map[string]any{"reason": "reauthentication_required"}
+	return e
+}
+
+// DeleteAccount disables the account at once, after re-authentication: it is marked
+// deleted, every session is revoked, the deletion hooks run (replies in progress stop,
+// tasks pause, …) and a confirmation email is queued, all in one transaction. The account
+// can be recovered until the returned time; then it is purged.
+func (s *Service) DeleteAccount(ctx context.Context, userID string, p Proof) (time.Time, error) {
+	a, err := s.accountBy(ctx, s.db.R, "id", userID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if err := s.checkProof(ctx, a, p); err != nil {
+		return time.Time{}, err
+	}
+	now := s.now()
+	until := now.Add(s.grace)
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET status = $1, deleted_at = $2, updated_at = $2
+			WHERE id = $3 AND deleted_at IS NULL`, StatusDeleted, db.Millis(now), userID)
+		if err != nil {
+			return fmt.Errorf("privacy: mark account deleted: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errs.E(errs.Conflict, "this account is already scheduled for deletion")
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL`,
+			db.Millis(now), userID); err != nil {
+			return fmt.Errorf("privacy: revoke sessions: %w", err)
+		}
+		if err := s.runHooks(ctx, tx, &s.onDelete, userID); err != nil {
+			return fmt.Errorf("privacy: deletion hook: %w", err)
+		}
+		return s.notify(ctx, tx, a, deletionScheduled, until)
+	})
+	if err != nil {
+		return time.Time{}, err
+	}
+	s.logger.Info("account deleted; purge scheduled", "user_id", userID, "purge_after", until.Format(time.RFC3339))
+	return until, nil
+}
+
+// Recover reactivates an account deleted within the grace period, given its email address
+// and password, and signs it in. Wrong credentials, unknown addresses and accounts that are
+// not deleted are refused alike, so the answer reveals nothing to someone without the
+// password.
+func (s *Service) Recover(ctx context.Context, email, password string, c auth.Client) (auth.IssuedToken, auth.User, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	bad := errs.E(errs.Unauthenticated, "the email address or password is not correct")
+	a, err := s.accountBy(ctx, s.db.R, "email", email)
+	if errs.Is(err, errs.NotFound) {
+		s.passwordMatches("", password) // same time as a real check
+		return auth.IssuedToken{}, auth.User{}, bad
+	}
+	if err != nil {
+		return auth.IssuedToken{}, auth.User{}, err
+	}
+	if !s.passwordMatches(a.hash, password) {
+		return auth.IssuedToken{}, auth.User{}, bad
+	}
+	if a.status != StatusDeleted || !a.deletedAt.Valid {
+		return auth.IssuedToken{}, auth.User{}, errs.E(errs.Conflict, "this account is not scheduled for deletion; sign in as usual")
+	}
+	until := db.Time(a.deletedAt.Int64).Add(s.grace)
+	if !s.now().Before(until) {
+		return auth.IssuedToken{}, auth.User{}, errs.E(errs.Forbidden, "the recovery period of this account has ended; its data is being deleted")
+	}
+	status := auth.StatusActive
+	if a.suspendedAt.Valid {
+		status = auth.StatusSuspended
+	}
+	now := s.now()
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET status = $1, deleted_at = NULL, updated_at = $2
+			WHERE id = $3 AND status = $4 AND deleted_at = $5`, status, db.Millis(now), a.id, StatusDeleted, a.deletedAt.Int64)
+		if err != nil {
+			return fmt.Errorf("privacy: recover account: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errs.E(errs.Conflict, "this account is not scheduled for deletion; sign in as usual")
+		}
+		if err := s.runHooks(ctx, tx, &s.onRecover, a.id); err != nil {
+			return fmt.Errorf("privacy: recovery hook: %w", err)
+		}
+		return s.notify(ctx, tx, a, deletionCancelled, time.Time{})
+	})
+	if err != nil {
+		return auth.IssuedToken{}, auth.User{}, err
+	}
+	s.logger.Info("deleted account recovered", "user_id", a.id)
+	if status != auth.StatusActive {
+		return auth.IssuedToken{}, auth.User{}, errs.E(errs.Forbidden, "the account is recovered but suspended; contact support")
+	}
+	tok, err := s.accounts.IssueSession(ctx, a.id, auth.MethodPassword, c)
+	if err != nil {
+		return auth.IssuedToken{}, auth.User{}, err
+	}
+	u, err := s.accounts.UserByID(ctx, a.id)
+	return tok, u, err
+}
+
+// RecoverableUntil reports, for a deleted account, when its recovery window ends.
+func (s *Service) RecoverableUntil(deletedAt time.Time) time.Time { return deletedAt.Add(s.grace) }
+
+// passwordMatches compares pw with a stored bcrypt hash; an empty hash never matches but
+// takes as long as a real comparison.
+func (s *Service) passwordMatches(hash, pw string) bool {
+	if hash == "" || len(pw) > 72 {
+		_ = bcrypt.CompareHashAndPassword(s.dummy(), []byte(pw))
+		return false
+	}
+	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw)) == nil
+}

@@ -1,0 +1,101 @@
+package privacy
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"myally.app/ally/internal/db"
+)
+
+// Purge deletes every row of the user: the purge hooks run first, then every user-owned
+// table is emptied of the user's rows in reverse declaration order (the users row last),
+// and system tables that can mention the user (job arguments) lose those rows too. It
+// returns the number of rows deleted per table.
+func (s *Service) Purge(ctx context.Context, userID string) (map[string]int64, error) {
+	deleted := map[string]int64{}
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		clear(deleted)
+		if err := s.runHooks(ctx, tx, &s.onPurge, userID); err != nil {
+			return fmt.Errorf("privacy: purge hook: %w", err)
+		}
+		// Tables that mention the user come first, while the rows they refer to exist.
+		for _, t := range s.reg.Tables() {
+			pred := t.Mentions[s.db.Dialect]
+			if pred == "" {
+				continue
+			}
+			if err := s.purgeWhere(ctx, tx, t.Name, pred, userID, deleted); err != nil {
+				return err
+			}
+		}
+		ts := s.reg.UserTables()
+		for i := len(ts) - 1; i >= 0; i-- {
+			if err := s.purgeWhere(ctx, tx, ts[i].Name, ts[i].Owner.Where(), userID, deleted); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return deleted, nil
+}
+
+func (s *Service) purgeWhere(ctx context.Context, tx *sql.Tx, table, pred, userID string, deleted map[string]int64) error {
+	res, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE `+pred, userID)
+	if err != nil {
+		return fmt.Errorf("privacy: purge %s: %w", table, err)
+	}
+	n, _ := res.RowsAffected()
+	deleted[table] += n
+	return nil
+}
+
+// PurgeDue purges every account deleted longer ago than the grace period and returns how
+// many it purged. Each account is purged in its own transaction, so one failure does not
+// hold back the others (the next run tries it again).
+func (s *Service) PurgeDue(ctx context.Context) (int, error) {
+	cutoff := s.now().Add(-s.grace)
+	rows, err := s.db.R.QueryContext(ctx, `SELECT id FROM users
+		WHERE status = $1 AND deleted_at IS NOT NULL AND deleted_at <= $2 ORDER BY deleted_at`,
+		StatusDeleted, db.Millis(cutoff))
+	if err != nil {
+		return 0, fmt.Errorf("privacy: find accounts to purge: %w", err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	purged := 0
+	var firstErr error
+	for _, id := range ids {
+		start := time.Now()
+		n, err := s.Purge(ctx, id)
+		if err != nil {
+			s.logger.Error("account purge failed", "user_id", id, "error", err)
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		var total int64
+		for _, c := range n {
+			total += c
+		}
+		s.logger.Info("account purged", "user_id", id, "rows", total, "duration_ms", time.Since(start).Milliseconds())
+		purged++
+	}
+	return purged, firstErr
+}

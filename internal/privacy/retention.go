@@ -1,0 +1,62 @@
+package privacy
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"myally.app/ally/internal/db"
+)
+
+// RetentionRule deletes a table's rows once they are older than a fixed age (PRIV-4).
+type RetentionRule struct {
+	Table string
+	// Column holds the row's time: unix milliseconds, or a local date YYYY-MM-DD when Day
+	// is set (daily aggregates).
+	Column string
+	Day    bool
+	// Months and Days are the age after which a row goes.
+	Months, Days int
+}
+
+// Describe says how long the rule keeps rows, for people.
+func (r RetentionRule) Describe() string {
+	if r.Months > 0 {
+		return fmt.Sprintf("%d months", r.Months)
+	}
+	return fmt.Sprintf("%d days", r.Days)
+}
+
+// cutoff is the oldest time a row may have at now.
+func (r RetentionRule) cutoff(now time.Time) time.Time { return now.AddDate(0, -r.Months, -r.Days) }
+
+// Retention lists the retention rules of the privacy policy. Usage is aggregated into
+// daily rows (usage_daily) as it is recorded; the raw ledger and the aggregates each go
+// after 12 months. Feedback goes after 12 months, sign-in history after 90 days.
+var Retention = []RetentionRule{
+	{Table: "usage_events", Column: "created_at", Months: 12},
+	{Table: "usage_daily", Column: "day", Day: true, Months: 12},
+	{Table: "message_feedback", Column: "created_at", Months: 12},
+	{Table: "sign_ins", Column: "created_at", Days: 90},
+}
+
+// ApplyRetention deletes every row past its rule's age and returns the count per table.
+func (s *Service) ApplyRetention(ctx context.Context) (map[string]int64, error) {
+	now := s.now()
+	out := map[string]int64{}
+	for _, r := range Retention {
+		cut := r.cutoff(now)
+		var arg any = db.Millis(cut)
+		if r.Day {
+			arg = cut.Format("2006-01-02") // dates compare as text
+
+		}
+		res, err := s.db.W.ExecContext(ctx, `DELETE FROM `+r.Table+` WHERE `+r.Column+` < $1`, arg)
+		if err != nil {
+			return out, fmt.Errorf("privacy: retention %s: %w", r.Table, err)
+		}
+		n, _ := res.RowsAffected()
+		out[r.Table] = n
+	}
+	return out, nil
+}

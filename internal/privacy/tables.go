@@ -1,0 +1,55 @@
+package privacy
+
+import "myally.app/ally/internal/db"
+
+// Tables declares every table of the schema, in an order where a table comes after the
+// tables its owner path goes through. A feature that adds a table adds its declaration
+// here: TestEveryTableIsDeclared fails until it does, and for every user-owned table the
+// export and purge tests then prove its rows are exported and purged.
+//
+// User-owned tables are exported section by section in this order; the purge deletes them
+// in the reverse order, the users row last.
+var Tables = []Table{
+	// Accounts (auth).
+	UserTable("users", "profile", Self(), Single(), Omit("password_hash")),
+	UserTable("identities", "sign_in_identities", ByUserID(), OrderBy("created_at, id")),
+	UserTable("sessions", "sessions", ByUserID(), OrderBy("created_at, id")),
+	UserTable("sign_ins", "sign_in_history", ByUserID(), OrderBy("created_at, id")),
+	UserTable("account_tokens", "account_tokens", ByUserID(), Omit("token_hash"), OrderBy("created_at")),
+	UserTable("oauth_grants", "google_sign_in_grants", ByUserID(), Omit("code_hash"), OrderBy("created_at")),
+	UserTable("mail_outbox", "emails", ByUserID(), OrderBy("created_at, id")),
+	SystemTable("oauth_states", "a Google sign-in in progress before any account is known: hashed state, nonce and PKCE verifier, expiring in minutes"),
+	SystemTable("rate_limits", "fixed-window counters keyed by an HMAC of the limit and subject, so no address or id is readable; expire with their window"),
+
+	// Assistant preferences and learned guidance (chat, nightly analysis).
+	UserTable("assistant_preferences", "preferences", ByUserID(), Booleans("memory_enabled")),
+	UserTable("learned_guidance", "learned_guidance", ByUserID()),
+
+	// Memory files.
+	UserTable("memory_files", "memory_files", ByUserID(), OrderBy("path")),
+	UserTable("memory_versions", "memory_versions", ByUserID(), OrderBy("seq")),
+
+	// Conversations.
+	UserTable("conversations", "conversations", ByUserID(), OrderBy("created_at, id")),
+	UserTable("messages", "messages", Via("conversation_id", "conversations", "id", ByUserID()), OrderBy("conversation_id, seq"), Booleans("fallback")),
+	UserTable("message_steps", "tool_steps", Via("message_id", "messages", "id", Via("conversation_id", "conversations", "id", ByUserID())), OrderBy("message_id, seq"), Booleans("is_error", "writes_memory")),
+	UserTable("message_feedback", "feedback", ByUserID(), OrderBy("id")),
+
+	// Usage.
+	UserTable("usage_events", "usage_events", ByUserID(), OrderBy("created_at, id")),
+	UserTable("usage_daily", "usage_daily", ByUserID(), OrderBy("day")),
+	UserTable("usage_conversations", "usage_conversations", ByUserID(), OrderBy("conversation_id")),
+
+	// Plumbing.
+	SystemTable("schema_migrations", "which database migrations have been applied"),
+	SystemTable("sqlite_sequence", "SQLite's counters for AUTOINCREMENT keys"),
+	SystemTable("river_job", "the job queue; a job's arguments may name a user, so the purge deletes the jobs that mention them",
+		Mentions(map[db.Dialect]string{
+			db.SQLite:   `instr(json(args), $1) > 0`,
+			db.Postgres: `strpos(args::text, $1) > 0`,
+		})),
+	SystemTable("river_leader", "which instance schedules periodic jobs"),
+	SystemTable("river_migration", "which job-queue migrations have been applied"),
+	SystemTable("river_notification", "job-queue wake-up notices on SQLite (kinds and queue names only)"),
+	SystemTable("river_queue", "job-queue names and their paused state"),
+}
