@@ -25,6 +25,8 @@ import (
 	"myally.app/ally/internal/db"
 	"myally.app/ally/internal/httpx"
 	"myally.app/ally/internal/jobs"
+	"myally.app/ally/internal/memory"
+	usagesvc "myally.app/ally/internal/usage" // app has its own usage (the CLI help)
 )
 
 // Main is one running Ally instance.
@@ -44,6 +46,9 @@ type Main struct {
 
 	// Auth is accounts and authentication; features guard their routes with Auth.Require.
 	Auth *auth.Service
+	// Usage is plans, limits and usage accounting; Memory is the users' memory files.
+	Usage  *usagesvc.Service
+	Memory *memory.Service
 	// Chat is conversations and the assistant's replies.
 	Chat *chat.Service
 

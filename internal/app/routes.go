@@ -26,6 +26,14 @@ func (m *Main) wire(ctx context.Context) error {
 	if err := m.wireAuth(ctx); err != nil {
 		return err
 	}
+
+	// Plans, limits and usage; memory files. The chat's agent loop uses both.
+	if err := m.wireUsage(ctx); err != nil {
+		return err
+	}
+	if err := m.wireMemory(ctx); err != nil {
+		return err
+	}
 	return nil
 }
 
