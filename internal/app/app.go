@@ -25,7 +25,9 @@ import (
 	"myally.app/ally/internal/db"
 	"myally.app/ally/internal/httpx"
 	"myally.app/ally/internal/jobs"
+	"myally.app/ally/internal/mail"
 	"myally.app/ally/internal/memory"
+	"myally.app/ally/internal/privacy"
 	usagesvc "myally.app/ally/internal/usage" // app has its own usage (the CLI help)
 )
 
@@ -46,11 +48,15 @@ type Main struct {
 
 	// Auth is accounts and authentication; features guard their routes with Auth.Require.
 	Auth *auth.Service
+	// Mail stores and sends email through the job queue (Mail.Enqueue inside a transaction).
+	Mail *mail.Service
 	// Usage is plans, limits and usage accounting; Memory is the users' memory files.
 	Usage  *usagesvc.Service
 	Memory *memory.Service
 	// Chat is conversations and the assistant's replies.
 	Chat *chat.Service
+	// Privacy is export, account deletion and purge, and retention.
+	Privacy *privacy.Service
 
 	// Workers and PeriodicJobs collect the job kinds features register while wiring.
 	Workers      *river.Workers

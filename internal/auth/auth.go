@@ -14,6 +14,7 @@ import (
 	"myally.app/ally/internal/config"
 	"myally.app/ally/internal/db"
 	"myally.app/ally/internal/httpx"
+	"myally.app/ally/internal/mail"
 	"myally.app/ally/internal/ratelimit"
 )
 
@@ -55,6 +56,7 @@ type Deps struct {
 	ClientIP *httpx.ClientIP
 	Limiter  *ratelimit.Limiter
 	Logger   *slog.Logger
+	Mail     *mail.Service
 }
 
 // Service implements accounts and authentication.
@@ -65,14 +67,20 @@ type Service struct {
 	clientIP *httpx.ClientIP
 	limiter  *ratelimit.Limiter
 	logger   *slog.Logger
-	clock    atomic.Pointer[func() time.Time]
+	mail     *mail.Service
+
+	disposable disposableDomains
+	google     *googleProvider
+	clock      atomic.Pointer[func() time.Time]
 }
 
 // New builds the service.
 func New(d Deps) *Service {
 	s := &Service{
 		cfg: d.Config, db: d.DB, secret: d.Secret, clientIP: d.ClientIP,
-		limiter: d.Limiter, logger: d.Logger,
+		limiter: d.Limiter, logger: d.Logger, mail: d.Mail,
+		disposable: newDisposableDomains(d.Config.DisposableCheck, d.Config.DisposableDomains),
+		google:     newGoogleProvider(d.Config.GoogleClientID, d.Config.GoogleClientSecret, d.Config.GoogleIssuerURL, d.Config.PublicURL),
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)

@@ -121,13 +121,21 @@ func (s *Service) insertUser(ctx context.Context, tx *sql.Tx, n NewUser) (string
 	if err != nil {
 		return "", err
 	}
-	var hash sql.NullString
+	hash := ""
 	if n.Password != "" {
-		h, err := s.hashPassword(n.Password)
-		if err != nil {
+		if hash, err = s.hashPassword(n.Password); err != nil {
 			return "", err
 		}
-		hash = sql.NullString{String: h, Valid: true}
+	}
+	return s.insertUserHashed(ctx, tx, NewUser{Email: email, Name: name, Verified: n.Verified, Role: n.Role}, hash)
+}
+
+// insertUserHashed inserts a validated user with an already hashed password ("" for none).
+func (s *Service) insertUserHashed(ctx context.Context, tx *sql.Tx, n NewUser, passwordHash string) (string, error) {
+	email, name := NormalizeEmail(n.Email), n.Name
+	var hash sql.NullString
+	if passwordHash != "" {
+		hash = sql.NullString{String: passwordHash, Valid: true}
 	}
 	role := n.Role
 	if role == "" {
@@ -139,7 +147,7 @@ func (s *Service) insertUser(ctx context.Context, tx *sql.Tx, n NewUser) (string
 		verified = db.NullMillis(now)
 	}
 	id := newID()
-	_, err = tx.ExecContext(ctx, `INSERT INTO users (id, email, name, password_hash, email_verified_at, age_confirmed_at, role, created_at, updated_at)
+	_, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, name, password_hash, email_verified_at, age_confirmed_at, role, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $6, $6)`, id, email, name, hash, verified, db.Millis(now), role)
 	if db.IsUniqueViolation(err) {
 		return "", errs.Wrap(err, errs.Conflict, "an account with this email already exists")
