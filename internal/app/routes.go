@@ -34,6 +34,10 @@ func (m *Main) wire(ctx context.Context) error {
 	if err := m.wireMemory(ctx); err != nil {
 		return err
 	}
+	// The web app (last: it answers every GET path nothing else claims).
+	if err := m.wireWeb(); err != nil {
+		return err
+	}
 	return nil
 }
 

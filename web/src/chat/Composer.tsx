@@ -1,0 +1,68 @@
+import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import { IconSend, IconStop } from "../components/icons";
+
+interface Props {
+  onSend: (text: string) => Promise<unknown>;
+  onStop: () => void;
+  streaming: boolean;
+  disabled?: boolean;
+  placeholder?: string;
+}
+
+/** Composer is the message box: Enter sends, Shift+Enter starts a new line. */
+export function Composer({ onSend, onStop, streaming, disabled, placeholder = "Message Ally" }: Props) {
+  const [text, setText] = useState("");
+  const ref = useRef<HTMLTextAreaElement>(null);
+
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    el.style.height = "auto";
+    el.style.height = Math.min(el.scrollHeight, 240) + "px";
+  }, [text]);
+
+  useEffect(() => ref.current?.focus(), []);
+
+  const submit = (e?: FormEvent) => {
+    e?.preventDefault();
+    const t = text;
+    if (!t.trim() || streaming || disabled) return;
+    setText("");
+    // A refused message comes back into the box: nothing typed is lost.
+    onSend(t).catch(() => setText((cur) => cur || t));
+  };
+
+  const key = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (e.key === "Enter" && !e.shiftKey && !e.nativeEvent.isComposing) {
+      e.preventDefault();
+      submit();
+    }
+  };
+
+  return (
+    <form className="composer" onSubmit={submit}>
+      <label htmlFor="composer-input" className="sr-only">
+        Message
+      </label>
+      <textarea
+        id="composer-input"
+        ref={ref}
+        rows={1}
+        value={text}
+        placeholder={placeholder}
+        onChange={(e) => setText(e.target.value)}
+        onKeyDown={key}
+        disabled={disabled}
+      />
+      {streaming ? (
+        <button type="button" className="send-btn stop" onClick={onStop} aria-label="Stop reply" title="Stop">
+          <IconStop />
+        </button>
+      ) : (
+        <button className="send-btn" disabled={!text.trim() || disabled} aria-label="Send message" title="Send">
+          <IconSend />
+        </button>
+      )}
+    </form>
+  );
+}

@@ -1,0 +1,60 @@
+import { IconPlus, IconSearch, IconSettings, IconX } from "../components/icons";
+import { Logo } from "../components/Logo";
+import { Link, navigate } from "../router";
+import { useSession } from "../session";
+import { ConversationItem } from "./ConversationItem";
+import { useConversations } from "./conversations";
+
+/** Sidebar lists conversations with search, and leads to a new chat and to settings. */
+export function Sidebar({ activeId, open, onClose }: { activeId: string; open: boolean; onClose: () => void }) {
+  const convs = useConversations();
+  const { user } = useSession();
+  return (
+    <aside className={"sidebar" + (open ? " open" : "")} aria-label="Conversations">
+      <div className="sidebar-top">
+        <Link href="/" className="brand" onClick={onClose}>
+          <Logo size={26} />
+          <span>Ally</span>
+        </Link>
+        <button type="button" className="icon-btn only-mobile" aria-label="Close menu" onClick={onClose}>
+          <IconX />
+        </button>
+      </div>
+      <button
+        type="button"
+        className="btn btn-outline btn-block new-chat-btn"
+        onClick={() => {
+          onClose();
+          navigate("/");
+        }}
+      >
+        <IconPlus size={16} /> New chat
+      </button>
+      <div className="search">
+        <IconSearch size={16} />
+        <label htmlFor="conv-search" className="sr-only">
+          Search conversations
+        </label>
+        <input id="conv-search" type="search" placeholder="Search" value={convs.query} onChange={(e) => convs.setQuery(e.target.value)} />
+      </div>
+      <nav className="conv-list" aria-label="Recent conversations">
+        {convs.loaded && convs.list.length === 0 && <p className="muted small pad">{convs.query ? "No conversation matches." : "Your conversations will appear here."}</p>}
+        <ul>
+          {convs.list.map((c) => (
+            <ConversationItem key={c.id} c={c} active={c.id === activeId} onOpen={onClose} />
+          ))}
+        </ul>
+      </nav>
+      <div className="sidebar-bottom">
+        <Link href="/settings/profile" className="user-row" onClick={onClose}>
+          <span className="avatar" aria-hidden="true">
+            {(user?.name || user?.email || "?").slice(0, 1).toUpperCase()}
+          </span>
+          <span className="user-name">{user?.name || user?.email}</span>
+          <IconSettings size={17} />
+          <span className="sr-only">Settings</span>
+        </Link>
+      </div>
+    </aside>
+  );
+}

@@ -1,0 +1,62 @@
+import { createContext, useCallback, useContext, useEffect, useRef, useState, type ReactNode } from "react";
+import { del, get, patch, post } from "../api";
+import type { Conversation } from "../types";
+
+interface Conversations {
+  list: Conversation[];
+  loaded: boolean;
+  query: string;
+  setQuery: (q: string) => void;
+  reload: () => Promise<void>;
+  create: () => Promise<Conversation>;
+  rename: (id: string, title: string) => Promise<void>;
+  remove: (id: string) => Promise<void>;
+}
+
+const Ctx = createContext<Conversations | null>(null);
+
+/** ConversationsProvider holds the sidebar's list, searched on the server (CHAT-1). */
+export function ConversationsProvider({ children }: { children: ReactNode }) {
+  const [list, setList] = useState<Conversation[]>([]);
+  const [loaded, setLoaded] = useState(false);
+  const [query, setQuery] = useState("");
+  const queryRef = useRef(query);
+  queryRef.current = query;
+
+  const reload = useCallback(async () => {
+    const q = queryRef.current.trim();
+    const res = await get<{ conversations: Conversation[] }>("/conversations?limit=100" + (q ? "&q=" + encodeURIComponent(q) : ""));
+    if (queryRef.current.trim() !== q) return; // a newer search is on its way
+    setList(res.conversations ?? []);
+    setLoaded(true);
+  }, []);
+
+  useEffect(() => {
+    const t = setTimeout(() => reload().catch(() => setLoaded(true)), query ? 250 : 0);
+    return () => clearTimeout(t);
+  }, [query, reload]);
+
+  const create = useCallback(async () => {
+    const c = await post<Conversation>("/conversations", {});
+    setList((l) => [c, ...l.filter((x) => x.id !== c.id)]);
+    return c;
+  }, []);
+
+  const rename = useCallback(async (id: string, title: string) => {
+    const c = await patch<Conversation>(`/conversations/${id}`, { title });
+    setList((l) => l.map((x) => (x.id === id ? { ...x, title: c.title } : x)));
+  }, []);
+
+  const remove = useCallback(async (id: string) => {
+    await del(`/conversations/${id}`);
+    setList((l) => l.filter((x) => x.id !== id));
+  }, []);
+
+  return <Ctx.Provider value={{ list, loaded, query, setQuery, reload, create, rename, remove }}>{children}</Ctx.Provider>;
+}
+
+export function useConversations(): Conversations {
+  const c = useContext(Ctx);
+  if (!c) throw new Error("useConversations outside ConversationsProvider");
+  return c;
+}

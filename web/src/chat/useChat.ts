@@ -1,0 +1,213 @@
+import { useCallback, useEffect, useRef, useState } from "react";
+import { ApiError, get, post, request } from "../api";
+import type { Conversation, Message, Step } from "../types";
+import { readEvents, type SSEEvent } from "./sse";
+
+/** Pending holds a first message typed on the new-chat page, sent once its conversation opens. */
+export const pendingFirstMessage = new Map<string, string>();
+
+interface State {
+  messages: Message[];
+  loading: boolean;
+  /** streaming is the id of the reply being followed, "" when none. */
+  streaming: string;
+  /** error is a refusal to start a reply (quota, unverified, no provider, …). */
+  error: ApiError | null;
+  notFound: boolean;
+}
+
+const tempId = () => "tmp-" + Math.random().toString(36).slice(2);
+
+/**
+ * useChat loads a conversation and follows its replies as they stream, picking a reply in
+ * progress up again after a reload (GET …/stream).
+ */
+export function useChat(conversationId: string, onTurnEnd: () => void) {
+  const [state, setState] = useState<State>({ messages: [], loading: true, streaming: "", error: null, notFound: false });
+  const alive = useRef(true);
+  const following = useRef(false);
+  const onEnd = useRef(onTurnEnd);
+  onEnd.current = onTurnEnd;
+
+  const patchMessage = (id: string, fn: (m: Message) => Message) =>
+    setState((s) => ({ ...s, messages: s.messages.map((m) => (m.id === id ? fn(m) : m)) }));
+
+  const load = useCallback(async () => {
+    const res = await get<{ messages: Message[] }>(`/conversations/${conversationId}/messages?limit=200`);
+    if (alive.current) setState((s) => ({ ...s, messages: res.messages ?? [], loading: false }));
+    return res.messages ?? [];
+  }, [conversationId]);
+
+  /** follow reads a reply stream into the message list; replyId is the placeholder's id. */
+  const follow = useCallback(
+    async (res: Response, placeholderId: string, userTempId?: string) => {
+      following.current = true;
+      let replyId = placeholderId;
+      setState((s) => ({ ...s, streaming: replyId }));
+      const handle = (ev: SSEEvent) => {
+        if (!alive.current) return;
+        const d = (ev.data ?? {}) as Record<string, unknown>;
+        switch (ev.event) {
+          case "message_start": {
+            const id = String(d.message_id);
+            const userId = d.user_message_id ? String(d.user_message_id) : "";
+            setState((s) => {
+              // Replace the placeholder, or restart an existing message being replayed.
+              const exists = s.messages.some((m) => m.id === id);
+              const messages = s.messages
+                .filter((m) => !(exists && m.id === placeholderId))
+                .map((m) => {
+                  if (m.id === placeholderId || m.id === id) return { ...m, id, content: "", steps: [], status: "streaming" as const };
+                  if (userTempId && userId && m.id === userTempId) return { ...m, id: userId };
+                  return m;
+                });
+              return { ...s, messages, streaming: id };
+            });
+            replyId = id;
+            break;
+          }
+          case "delta":
+            patchMessage(replyId, (m) => ({ ...m, content: m.content + String(d.text ?? "") }));
+            break;
+          case "tool_call": {
+            const step: Step = {
+              tool_call_id: String(d.tool_call_id),
+              tool: String(d.tool),
+              input: typeof d.input === "string" ? d.input : JSON.stringify(d.input ?? {}),
+              result: "",
+              is_error: false,
+              writes_memory: false,
+            };
+            patchMessage(replyId, (m) => ({ ...m, steps: [...(m.steps ?? []), step] }));
+            break;
+          }
+          case "tool_result":
+            patchMessage(replyId, (m) => ({
+              ...m,
+              steps: (m.steps ?? []).map((st) =>
+                st.tool_call_id === d.tool_call_id
+                  ? { ...st, result: String(d.result ?? ""), is_error: !!d.is_error, writes_memory: !!d.writes_memory, done: true }
+                  : st,
+              ),
+            }));
+            break;
+          case "message_end":
+            patchMessage(replyId, (m) => ({ ...m, status: (d.status as Message["status"]) ?? "complete" }));
+            break;
+          case "error":
+            patchMessage(replyId, (m) => ({
+              ...m,
+              status: "failed",
+              error: { code: String(d.code ?? "error"), message: String(d.message ?? "The reply failed.") },
+            }));
+            break;
+        }
+      };
+      try {
+        await readEvents(res, handle);
+      } catch {
+        // The connection dropped: the reply goes on on the server; reloading shows it.
+      } finally {
+        following.current = false;
+        if (alive.current) {
+          setState((s) => ({ ...s, streaming: "" }));
+          await load().catch(() => undefined);
+          onEnd.current();
+        }
+      }
+    },
+    [load],
+  );
+
+  /** reattach follows a reply in progress, if the conversation has one. */
+  const reattach = useCallback(async () => {
+    const res = await request("GET", `/conversations/${conversationId}/stream`, undefined, { headers: { Accept: "text/event-stream" } });
+    if (res.status === 204 || !alive.current) return;
+    await follow(res, "reattach");
+  }, [conversationId, follow]);
+
+  /** start sends a turn (a message, a regeneration or an edit) and follows its reply. */
+  const start = useCallback(
+    async (path: string, body: unknown, optimistic: (msgs: Message[], userTemp: string, replyTemp: string) => Message[]) => {
+      const userTemp = tempId();
+      const replyTemp = tempId();
+      setState((s) => ({
+        ...s,
+        error: null,
+        messages: optimistic(s.messages, userTemp, replyTemp),
+        streaming: replyTemp,
+      }));
+      try {
+        const res = await request("POST", path, body);
+        await follow(res, replyTemp, userTemp);
+      } catch (err) {
+        // Refused before anything was stored: put the list back and show why.
+        setState((s) => ({
+          ...s,
+          messages: s.messages.filter((m) => m.id !== userTemp && m.id !== replyTemp),
+          streaming: "",
+          error: err instanceof ApiError ? err : new ApiError(0, "error", String(err)),
+        }));
+        await load().catch(() => undefined);
+        throw err;
+      }
+    },
+    [follow, load],
+  );
+
+  const placeholder = (id: string): Message => ({
+    id,
+    conversation_id: conversationId,
+    role: "assistant",
+    content: "",
+    status: "streaming",
+    steps: [],
+    created_at: new Date().toISOString(),
+  });
+
+  const send = (content: string) =>
+    start(`/conversations/${conversationId}/messages`, { content }, (msgs, u, r) => [
+      ...msgs,
+      { id: u, conversation_id: conversationId, role: "user", content, status: "complete", created_at: new Date().toISOString() },
+      placeholder(r),
+    ]);
+
+  const regenerate = () =>
+    start(`/conversations/${conversationId}/regenerate`, {}, (msgs, _u, r) => {
+      const last = msgs.length - 1;
+      return msgs[last]?.role === "assistant" ? [...msgs.slice(0, last), placeholder(r)] : [...msgs, placeholder(r)];
+    });
+
+  const edit = (messageId: string, content: string) =>
+    start(`/messages/${messageId}/edit`, { content }, (msgs, _u, r) => {
+      const i = msgs.findIndex((m) => m.id === messageId);
+      return [...msgs.slice(0, i), { ...msgs[i], content }, placeholder(r)];
+    });
+
+  const stop = async () => {
+    const id = state.streaming;
+    if (!id || id.startsWith("tmp-")) return;
+    await post(`/messages/${id}/stop`);
+  };
+
+  useEffect(() => {
+    alive.current = true;
+    setState({ messages: [], loading: true, streaming: "", error: null, notFound: false });
+    const first = pendingFirstMessage.get(conversationId);
+    pendingFirstMessage.delete(conversationId);
+    (async () => {
+      const [conv, msgs] = await Promise.all([get<Conversation>(`/conversations/${conversationId}`), load()]);
+      if (!alive.current) return;
+      if (conv.active_reply_id || msgs.some((m) => m.status === "streaming")) await reattach();
+      else if (first) await send(first).catch(() => undefined);
+    })().catch((err) => {
+      if (alive.current) setState((s) => ({ ...s, loading: false, notFound: err instanceof ApiError && err.status === 404 }));
+    });
+    return () => {
+      alive.current = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [conversationId]);
+
+  return { ...state, send, regenerate, edit, stop, setMessages: (fn: (m: Message[]) => Message[]) => setState((s) => ({ ...s, messages: fn(s.messages) })), clearError: () => setState((s) => ({ ...s, error: null })) };
+}

@@ -1,0 +1,17 @@
+import { lazy, type ComponentType, type LazyExoticComponent } from "react";
+
+/** Section is one page of Settings; adding a page is adding an entry here. */
+export interface Section {
+  id: string;
+  title: string;
+  component: LazyExoticComponent<ComponentType>;
+}
+
+export const sections: Section[] = [
+  { id: "profile", title: "Profile", component: lazy(() => import("./Profile")) },
+  { id: "assistant", title: "Assistant", component: lazy(() => import("./Assistant")) },
+  { id: "memory", title: "Memory", component: lazy(() => import("./Memory")) },
+  { id: "usage", title: "Usage", component: lazy(() => import("./Usage")) },
+  { id: "security", title: "Security", component: lazy(() => import("./Security")) },
+  { id: "appearance", title: "Appearance", component: lazy(() => import("./Appearance")) },
+];
