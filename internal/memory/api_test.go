@@ -56,13 +56,13 @@ func TestMemoryAPI(t *testing.T) {
 			Files      []file `json:"files"`
 			TotalBytes int64  `json:"total_bytes"`
 			Limits     struct {
-				MaxFileBytes  int64 `json:"max_file_bytes"`
-				MaxTotalBytes int64 `json:"max_total_bytes"`
+				MaxFileBytes  *int64 `json:"max_file_bytes"`
+				MaxTotalBytes *int64 `json:"max_total_bytes"`
 			} `json:"limits"`
 		}
 		r = s.Do("GET", "/api/v1/memory", tok, nil)
 		r.JSON(t, &tree)
-		if len(tree.Files) != 1 || tree.TotalBytes != 20 || tree.Limits.MaxFileBytes != 64 || tree.Limits.MaxTotalBytes != 100 {
+		if len(tree.Files) != 1 || tree.TotalBytes != 20 || *tree.Limits.MaxFileBytes != 64 || *tree.Limits.MaxTotalBytes != 100 {
 			t.Fatalf("tree: %s", r.Body)
 		}
 
@@ -161,6 +161,9 @@ func TestMemoryAPIAsAnotherUser(t *testing.T) {
 		var f file
 		r := s.Do("PUT", "/api/v1/memory/secret.md", alice, map[string]string{"content": "alice's secret\n"})
 		r.JSON(t, &f)
+		if r := s.Do("GET", "/api/v1/memory", alice, nil); !strings.Contains(string(r.Body), `"limits":{"max_file_bytes":16384,"max_total_bytes":131072}`) {
+			t.Errorf("default plan limits: %s", r.Body)
+		}
 		for _, tt := range []struct{ method, path string }{
 			{"GET", "/api/v1/memory/secret.md"},
 			{"DELETE", "/api/v1/memory/secret.md"},

@@ -14,9 +14,10 @@ import (
 type Tree struct {
 	Files      []FileInfo `json:"files"`
 	TotalBytes int64      `json:"total_bytes"`
-	Limits     struct {
-		MaxFileBytes  int64 `json:"max_file_bytes"`
-		MaxTotalBytes int64 `json:"max_total_bytes"`
+	// Limits are the plan's quotas; nil is no limit.
+	Limits struct {
+		MaxFileBytes  *int64 `json:"max_file_bytes"`
+		MaxTotalBytes *int64 `json:"max_total_bytes"`
 	} `json:"limits"`
 }
 
@@ -37,8 +38,16 @@ func (s *Service) Tree(ctx context.Context, userID string) (Tree, error) {
 	for _, f := range files {
 		t.TotalBytes += f.Size
 	}
-	t.Limits.MaxFileBytes, t.Limits.MaxTotalBytes = lim.MaxFileBytes, lim.MaxTotalBytes
+	t.Limits.MaxFileBytes, t.Limits.MaxTotalBytes = limit(lim.MaxFileBytes), limit(lim.MaxTotalBytes)
 	return t, nil
+}
+
+// limit returns a quota for the API: nil when there is none.
+func limit(v int64) *int64 {
+	if v <= 0 {
+		return nil
+	}
+	return &v
 }
 
 // APIPath turns a path relative to /memories into a stored path, refusing bad ones.
