@@ -34,6 +34,12 @@ func (m *Main) wire(ctx context.Context) error {
 	if err := m.wireMemory(ctx); err != nil {
 		return err
 	}
+
+	// Privacy: export, account deletion and purge, retention. Wired after the features
+	// whose deletion hooks it runs.
+	if err := m.wirePrivacy(ctx); err != nil {
+		return err
+	}
 	// The web app (last: it answers every GET path nothing else claims).
 	if err := m.wireWeb(); err != nil {
 		return err

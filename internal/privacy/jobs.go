@@ -58,12 +58,17 @@ func (s *Service) Register(workers *river.Workers) []*river.PeriodicJob {
 	}
 }
 
-// RunAll runs every retention and purge job now (`ally retention run`).
+// RunAll runs every retention and purge job now (`ally retention run`): the purge of
+// accounts past their recovery window, this package's retention rules and the features'
+// own retention jobs.
 func (s *Service) RunAll(ctx context.Context) (purged int, retained map[string]int64, err error) {
 	purged, err = s.PurgeDue(ctx)
 	if err != nil {
 		return purged, nil, err
 	}
 	retained, err = s.ApplyRetention(ctx)
-	return purged, retained, err
+	if err != nil {
+		return purged, retained, err
+	}
+	return purged, retained, s.runRetainers(ctx, retained)
 }

@@ -30,14 +30,58 @@ func (r RetentionRule) Describe() string {
 // cutoff is the oldest time a row may have at now.
 func (r RetentionRule) cutoff(now time.Time) time.Time { return now.AddDate(0, -r.Months, -r.Days) }
 
-// Retention lists the retention rules of the privacy policy. Usage is aggregated into
+// Retention lists the retention rules this package applies. Usage is aggregated into
 // daily rows (usage_daily) as it is recorded; the raw ledger and the aggregates each go
-// after 12 months. Feedback goes after 12 months, sign-in history after 90 days.
+// after 12 months; feedback goes after 12 months. Sign-in history (90 days) is kept by the
+// accounts feature's own retention job, registered with AddRetention.
 var Retention = []RetentionRule{
 	{Table: "usage_events", Column: "created_at", Months: 12},
 	{Table: "usage_daily", Column: "day", Day: true, Months: 12},
 	{Table: "message_feedback", Column: "created_at", Months: 12},
-	{Table: "sign_ins", Column: "created_at", Days: 90},
+}
+
+// Retainer is a feature's own retention job, run by `ally retention run` together with
+// this package's rules.
+type Retainer struct {
+	// Table is the table it keeps short, and Keep how long, for people (PRIV-1).
+	Table, Keep string
+	Run         func(ctx context.Context) (int64, error)
+}
+
+// AddRetention registers a feature's own retention job.
+func (s *Service) AddRetention(r Retainer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.retainers = append(s.retainers, r)
+}
+
+// retentionPeriods describes how long each table with a retention rule keeps rows.
+func (s *Service) retentionPeriods() map[string]string {
+	out := map[string]string{}
+	for _, r := range Retention {
+		out[r.Table] = r.Describe()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.retainers {
+		out[r.Table] = r.Keep
+	}
+	return out
+}
+
+// runRetainers runs the features' own retention jobs.
+func (s *Service) runRetainers(ctx context.Context, out map[string]int64) error {
+	s.mu.Lock()
+	rs := append([]Retainer(nil), s.retainers...)
+	s.mu.Unlock()
+	for _, r := range rs {
+		n, err := r.Run(ctx)
+		if err != nil {
+			return fmt.Errorf("privacy: retention of %s: %w", r.Table, err)
+		}
+		out[r.Table] += n
+	}
+	return nil
 }
 
 // ApplyRetention deletes every row past its rule's age and returns the count per table.

@@ -72,6 +72,7 @@ type Service struct {
 
 	mu                           sync.Mutex
 	onDelete, onRecover, onPurge []Hook
+	retainers                    []Retainer
 }
 
 // New builds the service; it fails when the declarations are inconsistent.

@@ -19,10 +19,7 @@ type SectionSummary struct {
 
 // Summary counts the user's rows in every export section.
 func (s *Service) Summary(ctx context.Context, userID string) ([]SectionSummary, error) {
-	keep := map[string]string{}
-	for _, r := range Retention {
-		keep[r.Table] = r.Describe()
-	}
+	keep := s.retentionPeriods()
 	out := []SectionSummary{}
 	for _, t := range s.reg.UserTables() {
 		var n int64
