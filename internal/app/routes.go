@@ -35,6 +35,11 @@ func (m *Main) wire(ctx context.Context) error {
 		return err
 	}
 
+	// Chat: conversations, replies, the agent loop, preferences and feedback.
+	if err := m.wireChat(ctx); err != nil {
+		return err
+	}
+
 	// Privacy: export, account deletion and purge, retention. Wired after the features
 	// whose deletion hooks it runs.
 	if err := m.wirePrivacy(ctx); err != nil {

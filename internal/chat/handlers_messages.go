@@ -1,0 +1,191 @@
+package chat
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"myally.app/ally/internal/errs"
+	"myally.app/ally/internal/httpx"
+)
+
+// messageInput is the body of a send or an edit.
+type messageInput struct {
+	Content string `json:"content"`
+}
+
+func (s *Service) decodeContent(r *http.Request) (string, error) {
+	var in messageInput
+	if err := httpx.Decode(r, &in); err != nil {
+		return "", err
+	}
+	switch {
+	case strings.TrimSpace(in.Content) == "":
+		return "", errs.InvalidField("content", "content must not be empty")
+	case !utf8.ValidString(in.Content) || strings.ContainsRune(in.Content, 0):
+		return "", errs.InvalidField("content", "content must be text")
+	case utf8.RuneCountInString(in.Content) > s.cfg.ChatMaxMessageChars:
+		return "", errs.InvalidField("content", "content must be at most %d characters", s.cfg.ChatMaxMessageChars)
+	}
+	return in.Content, nil
+}
+
+// sendMessage handles POST /api/v1/conversations/{id}/messages: it stores the message,
+// starts the reply and streams it.
+func (s *Service) sendMessage(w http.ResponseWriter, r *http.Request) {
+	content, err := s.decodeContent(r)
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	s.startTurn(w, r, turnInput{kind: turnSend, userID: s.userID(r), convID: r.PathValue("id"), content: content})
+}
+
+// regenerate handles POST /api/v1/conversations/{id}/regenerate: it replaces the last
+// reply with a new one and streams it.
+func (s *Service) regenerate(w http.ResponseWriter, r *http.Request) {
+	s.startTurn(w, r, turnInput{kind: turnRegenerate, userID: s.userID(r), convID: r.PathValue("id")})
+}
+
+// editMessage handles POST /api/v1/messages/{id}/edit: it changes the user's last message,
+// replaces the reply that followed it and streams the new reply.
+func (s *Service) editMessage(w http.ResponseWriter, r *http.Request) {
+	userID := s.userID(r)
+	m, err := s.store.Message(r.Context(), userID, r.PathValue("id"))
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	content, err := s.decodeContent(r)
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	if m.Role != RoleUser {
+		httpx.Error(w, r, errs.E(errs.Invalid, "only your own messages can be edited"))
+		return
+	}
+	s.startTurn(w, r, turnInput{kind: turnEdit, userID: userID, convID: m.ConversationID, content: content, editID: m.ID})
+}
+
+// startTurn checks the turn may start (provider, owner, one reply at a time, plan limits),
+// stores it, starts the reply and follows it. Every refusal is a JSON error before any
+// stream starts.
+func (s *Service) startTurn(w http.ResponseWriter, r *http.Request, in turnInput) {
+	ctx := r.Context()
+	if len(s.models.Providers()) == 0 {
+		httpx.Error(w, r, errNoProvider)
+		return
+	}
+	conv, err := s.store.Conversation(ctx, in.userID, in.convID)
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	if conv.ActiveReplyID != "" {
+		httpx.Error(w, r, errBusy)
+		return
+	}
+	if s.runs.isClosing() {
+		httpx.Error(w, r, errRestarting)
+		return
+	}
+	loc := s.store.UserLocation(ctx, in.userID)
+	if s.ledger != nil {
+		if err := s.ledger.ReserveTurn(ctx, in.userID, loc); err != nil {
+			httpx.Error(w, r, err)
+			return
+		}
+	}
+	t, err := s.store.BeginTurn(ctx, in)
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	rn := s.startRun(t, loc)
+	s.follow(ctx, w, rn, 0)
+}
+
+// reattach handles GET /api/v1/conversations/{id}/stream: it replays the reply in progress
+// and follows it, wherever it is being generated; 204 when none is.
+func (s *Service) reattach(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	userID := s.userID(r)
+	conv, err := s.store.Conversation(ctx, userID, r.PathValue("id"))
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	if rn := s.runs.conversation(conv.ID); rn != nil && rn.userID == userID {
+		after, _ := strconv.Atoi(r.Header.Get("Last-Event-ID"))
+		s.follow(ctx, w, rn, after)
+		return
+	}
+	if conv.ActiveReplyID != "" {
+		m, err := s.store.Message(ctx, userID, conv.ActiveReplyID)
+		if err == nil && m.Status == StatusStreaming {
+			s.followStored(ctx, w, userID, m)
+			return
+		}
+	}
+	httpx.NoContent(w)
+}
+
+// stopMessage handles POST /api/v1/messages/{id}/stop: the reply stops and keeps its text
+// so far (status stopped). Stopping a finished reply changes nothing.
+func (s *Service) stopMessage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	userID := s.userID(r)
+	m, err := s.store.Message(ctx, userID, r.PathValue("id"))
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	if rn := s.runs.reply(m.ID); rn != nil && rn.userID == userID {
+		rn.cancel(errStopped)
+		select {
+		case <-rn.done:
+		case <-ctx.Done():
+			return
+		}
+		if m, err = s.store.Message(ctx, userID, m.ID); err != nil {
+			httpx.Error(w, r, err)
+			return
+		}
+		httpx.JSON(w, http.StatusOK, m)
+		return
+	}
+	if m.Status != StatusStreaming {
+		httpx.JSON(w, http.StatusOK, m)
+		return
+	}
+	// Another instance generates it: it sees the request at its next save or heartbeat.
+	if m, err = s.store.RequestStop(ctx, userID, m.ID); err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	httpx.JSON(w, http.StatusAccepted, m)
+}
+
+// getMessage handles GET /api/v1/messages/{id}.
+func (s *Service) getMessage(w http.ResponseWriter, r *http.Request) {
+	m, err := s.store.Message(r.Context(), s.userID(r), r.PathValue("id"))
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, m)
+}
+
+// listMessages handles GET /api/v1/conversations/{id}/messages?before=&limit=.
+func (s *Service) listMessages(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit, _ := strconv.Atoi(q.Get("limit"))
+	page, err := s.store.Messages(r.Context(), s.userID(r), r.PathValue("id"), q.Get("before"), limit)
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, page)
+}

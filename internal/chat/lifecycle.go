@@ -1,0 +1,117 @@
+package chat
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+	_ "time/tzdata" // users' timezones resolve even where the system has no zoneinfo
+
+	"myally.app/ally/internal/db"
+)
+
+// Liveness of replies across instances: each instance refreshes the replies it generates
+// every heartbeatInterval; a streaming reply not refreshed for staleAfter lost its
+// instance and is marked interrupted by whichever instance sweeps first.
+const (
+	heartbeatInterval = 5 * time.Second
+	staleAfter        = 30 * time.Second
+)
+
+// Recover runs at start-up: replies left streaming by a crash become interrupted, with
+// the text they had. On SQLite this process is the only instance, so every streaming
+// reply is orphaned; on PostgreSQL other instances may be generating theirs, so only
+// replies whose heartbeat stopped are.
+func (s *Service) Recover(ctx context.Context) error {
+	var cutoff time.Time
+	if s.deps.DB.Dialect == db.Postgres {
+		cutoff = s.now().Add(-staleAfter)
+	}
+	n, err := s.store.MarkInterrupted(ctx, cutoff)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		s.logger.Info("replies cut by a server stop marked interrupted", "count", n)
+	}
+	return nil
+}
+
+// Start begins the heartbeat of this instance's replies and the sweep for replies whose
+// instance died. Shutdown stops it.
+func (s *Service) Start() {
+	ctx, cancel := context.WithCancel(s.base)
+	s.stopSweep, s.sweepDone = cancel, make(chan struct{})
+	go func() {
+		defer close(s.sweepDone)
+		t := time.NewTicker(heartbeatInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				s.sweep(ctx)
+			}
+		}
+	}()
+}
+
+func (s *Service) sweep(ctx context.Context) {
+	stops, err := s.store.Heartbeat(ctx, s.runs.ids())
+	if err != nil && !errors.Is(err, context.Canceled) {
+		s.logger.Warn("reply heartbeat failed", "error", err)
+	}
+	for _, id := range stops {
+		if rn := s.runs.reply(id); rn != nil {
+			rn.cancel(errStopped)
+		}
+	}
+	if _, err := s.store.MarkInterrupted(ctx, s.now().Add(-staleAfter)); err != nil && !errors.Is(err, context.Canceled) {
+		s.logger.Warn("sweeping orphaned replies failed", "error", err)
+	}
+}
+
+// Shutdown lets the replies in progress finish until ctx ends, then stops the rest and
+// stores them as interrupted with their text so far. New replies are refused meanwhile.
+func (s *Service) Shutdown(ctx context.Context) error {
+	runs := s.runs.close()
+	all := make(chan struct{})
+	go func() { s.runs.wg.Wait(); close(all) }()
+	select {
+	case <-all:
+	case <-ctx.Done():
+		for _, rn := range runs {
+			rn.cancel(errShutdown)
+		}
+		// Each run stores its final state within finishTimeout.
+		select {
+		case <-all:
+		case <-time.After(finishTimeout + time.Second):
+		}
+	}
+	if s.stopSweep != nil {
+		s.stopSweep()
+		<-s.sweepDone
+	}
+	return nil
+}
+
+func (g *registry) isClosing() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.closing
+}
+
+// UserLocation returns the user's timezone (UTC when unknown).
+func (s *Store) UserLocation(ctx context.Context, userID string) *time.Location {
+	var tz string
+	err := s.db.R.QueryRowContext(ctx, `SELECT timezone FROM users WHERE id = $1`, userID).Scan(&tz)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return time.UTC
+	}
+	if loc, err := time.LoadLocation(tz); err == nil && tz != "" {
+		return loc
+	}
+	return time.UTC
+}

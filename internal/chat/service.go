@@ -1,0 +1,147 @@
+package chat
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"myally.app/ally/internal/auth"
+	"myally.app/ally/internal/config"
+	"myally.app/ally/internal/db"
+	"myally.app/ally/internal/llm"
+	"myally.app/ally/internal/memory"
+)
+
+// Models streams model calls: the llm router, with its fallback between providers.
+type Models interface {
+	Stream(ctx context.Context, req *llm.Request) *llm.Turn
+	// Providers names the configured providers in order (none: chat answers no_provider).
+	Providers() []string
+}
+
+// Memory is the user's memory files, as the agent's memory tool and the context see them.
+type Memory interface {
+	Execute(ctx context.Context, userID string, input json.RawMessage, lim memory.Limits) (result string, isError bool, err error)
+	Index(ctx context.Context, userID string) (string, error)
+}
+
+// Ledger is the usage ledger and plan limits: a turn is reserved before it starts, every
+// model call is recorded, fallbacks are limited per plan.
+type Ledger interface {
+	// ReserveTurn checks and reserves the user's daily allowance for one turn (loc is the
+	// user's timezone, which decides when the day resets); errs quota_exceeded when spent.
+	ReserveTurn(ctx context.Context, userID string, loc *time.Location) error
+	// CheckTokens checks the token allowance before each further model call of a turn.
+	CheckTokens(ctx context.Context, userID string, loc *time.Location) error
+	// RecordCall adds one model call to the ledger.
+	RecordCall(ctx context.Context, c ModelCall) error
+	// FallbackAllowed says whether the user may be served by a fallback provider now.
+	FallbackAllowed(ctx context.Context, userID string, loc *time.Location) (bool, error)
+	// MemoryLimits are the user's memory quotas from their plan.
+	MemoryLimits(ctx context.Context, userID string) (memory.Limits, error)
+}
+
+// ModelCall is one model call to record in the usage ledger.
+type ModelCall struct {
+	UserID, ConversationID, MessageID string
+	Provider, Model                   string
+	Fallback                          bool
+	Usage                             llm.Usage
+	At                                time.Time
+	Loc                               *time.Location
+}
+
+// Deps is what the chat service needs from the rest of the application.
+type Deps struct {
+	Config config.Config
+	DB     *db.DB
+	Logger *slog.Logger
+	Models Models
+	// Memory may be nil: the memory tool is then not offered.
+	Memory Memory
+	// Ledger may be nil: no limits and no ledger (tests of the chat core alone).
+	Ledger Ledger
+	// RequireUser and RequireVerified guard the routes (signed in; and email verified,
+	// for sending).
+	RequireUser     func(http.Handler) http.Handler
+	RequireVerified func(http.Handler) http.Handler
+	// StreamContext is the server's long-lived context (values only: replies are stopped
+	// by the service itself at shutdown, so they get until the shutdown deadline).
+	StreamContext context.Context
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// Service is the chat feature: its HTTP handlers and the replies in progress.
+type Service struct {
+	cfg    config.Config
+	store  *Store
+	logger *slog.Logger
+	models Models
+	memory Memory
+	ledger Ledger
+	now    func() time.Time
+	deps   Deps
+
+	base context.Context
+	runs registry
+
+	stopSweep context.CancelFunc
+	sweepDone chan struct{}
+	closeOnce sync.Once
+}
+
+// New builds the service. Call Recover before serving and Shutdown when stopping.
+func New(d Deps) *Service {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.StreamContext == nil {
+		d.StreamContext = context.Background()
+	}
+	s := &Service{
+		cfg: d.Config, store: NewStore(d.DB, d.Now), logger: d.Logger.With("component", "chat"),
+		models: d.Models, memory: d.Memory, ledger: d.Ledger, now: d.Now, deps: d,
+		base: context.WithoutCancel(d.StreamContext),
+	}
+	s.runs.init()
+	return s
+}
+
+// Store returns the service's store.
+func (s *Service) Store() *Store { return s.store }
+
+// userID returns the signed-in user of a request guarded by RequireUser.
+func (s *Service) userID(r *http.Request) string {
+	p, _ := auth.FromContext(r.Context())
+	return p.UserID
+}
+
+// Register adds the chat routes to mux.
+func (s *Service) Register(mux *http.ServeMux) {
+	user := func(h http.HandlerFunc) http.Handler { return s.deps.RequireUser(h) }
+	verified := func(h http.HandlerFunc) http.Handler { return s.deps.RequireVerified(h) }
+
+	mux.Handle("GET /api/v1/conversations", user(s.listConversations))
+	mux.Handle("POST /api/v1/conversations", user(s.createConversation))
+	mux.Handle("GET /api/v1/conversations/{id}", user(s.getConversation))
+	mux.Handle("PATCH /api/v1/conversations/{id}", user(s.renameConversation))
+	mux.Handle("DELETE /api/v1/conversations/{id}", user(s.deleteConversation))
+	mux.Handle("GET /api/v1/conversations/{id}/messages", user(s.listMessages))
+	mux.Handle("POST /api/v1/conversations/{id}/messages", verified(s.sendMessage))
+	mux.Handle("POST /api/v1/conversations/{id}/regenerate", verified(s.regenerate))
+	mux.Handle("GET /api/v1/conversations/{id}/stream", user(s.reattach))
+	mux.Handle("GET /api/v1/messages/{id}", user(s.getMessage))
+	mux.Handle("POST /api/v1/messages/{id}/edit", verified(s.editMessage))
+	mux.Handle("POST /api/v1/messages/{id}/stop", user(s.stopMessage))
+	mux.Handle("PUT /api/v1/messages/{id}/feedback", user(s.putFeedback))
+	mux.Handle("DELETE /api/v1/messages/{id}/feedback", user(s.deleteFeedback))
+	mux.Handle("GET /api/v1/me/preferences", user(s.getPreferences))
+	mux.Handle("PUT /api/v1/me/preferences", user(s.putPreferences))
+}

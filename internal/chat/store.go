@@ -1,0 +1,59 @@
+package chat
+
+import (
+	"context"
+	"database/sql"
+	"sync/atomic"
+	"time"
+
+	"myally.app/ally/internal/db"
+)
+
+// Store holds the chat tables. Every query that touches a user's rows is scoped by the
+// owner's id as well as the row's id, so another user's ids behave as missing.
+type Store struct {
+	db  *db.DB
+	now func() time.Time
+	// writes counts write statements, for the benchmark of writes per reply.
+	writes atomic.Int64
+}
+
+// NewStore returns a store on d; now is the clock (time.Now when nil).
+func NewStore(d *db.DB, now func() time.Time) *Store {
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{db: d, now: now}
+}
+
+// Writes returns how many write transactions or statements the store has issued.
+func (s *Store) Writes() int64 { return s.writes.Load() }
+
+// tx runs fn in a write transaction and counts it.
+func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	s.writes.Add(1)
+	return s.db.Tx(ctx, fn)
+}
+
+// exec runs one write statement outside a transaction and returns the rows it changed.
+func (s *Store) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	s.writes.Add(1)
+	res, err := s.db.W.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// TokenTotals are token counts of one or several model calls.
+type TokenTotals struct {
+	InputTokens      int64 `json:"input_tokens"`
+	OutputTokens     int64 `json:"output_tokens"`
+	CacheReadTokens  int64 `json:"cache_read_tokens"`
+	CacheWriteTokens int64 `json:"cache_write_tokens"`
+}
+
+func (t TokenTotals) add(u TokenTotals) TokenTotals {
+	return TokenTotals{t.InputTokens + u.InputTokens, t.OutputTokens + u.OutputTokens,
+		t.CacheReadTokens + u.CacheReadTokens, t.CacheWriteTokens + u.CacheWriteTokens}
+}

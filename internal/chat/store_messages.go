@@ -1,0 +1,232 @@
+package chat
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"myally.app/ally/internal/db"
+	"myally.app/ally/internal/errs"
+)
+
+// Message statuses.
+const (
+	StatusComplete    = "complete"
+	StatusStreaming   = "streaming"
+	StatusStopped     = "stopped"
+	StatusFailed      = "failed"
+	StatusInterrupted = "interrupted"
+)
+
+// Message roles.
+const (
+	RoleUser      = "user"
+	RoleAssistant = "assistant"
+)
+
+// Message is a user message or an assistant reply.
+type Message struct {
+	ID             string        `json:"id"`
+	ConversationID string        `json:"conversation_id"`
+	Role           string        `json:"role"`
+	Content        string        `json:"content"`
+	Status         string        `json:"status"`
+	Error          *MessageError `json:"error,omitempty"`
+	// Provider and Model produced an assistant reply; Fallback is set when the primary
+	// provider was unavailable.
+	Provider string      `json:"provider,omitempty"`
+	Model    string      `json:"model,omitempty"`
+	Fallback bool        `json:"fallback"`
+	Usage    TokenTotals `json:"usage"`
+	// Steps are the tool calls of an assistant reply, in order.
+	Steps     []Step    `json:"steps"`
+	Feedback  *Feedback `json:"feedback"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+
+	seq    int64
+	userID string
+}
+
+// MessageError is why a reply failed or was interrupted.
+type MessageError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Step is one tool call of a reply and its result.
+type Step struct {
+	ToolCallID string `json:"tool_call_id"`
+	Tool       string `json:"tool"`
+	Input      string `json:"input"`
+	Result     string `json:"result"`
+	IsError    bool   `json:"is_error"`
+	// WritesMemory marks calls that changed the user's memory (shown to the user).
+	WritesMemory bool `json:"writes_memory"`
+
+	seq        int
+	round      int
+	textOffset int
+}
+
+const messageColumns = `id, conversation_id, user_id, seq, role, content, status, error_code, error_message,
+	provider, model, fallback, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, created_at, updated_at`
+
+func scanMessage(row interface{ Scan(...any) error }) (*Message, error) {
+	var m Message
+	var code, msg string
+	var created, updated int64
+	err := row.Scan(&m.ID, &m.ConversationID, &m.userID, &m.seq, &m.Role, &m.Content, &m.Status, &code, &msg,
+		&m.Provider, &m.Model, &m.Fallback, &m.Usage.InputTokens, &m.Usage.OutputTokens,
+		&m.Usage.CacheReadTokens, &m.Usage.CacheWriteTokens, &created, &updated)
+	if err != nil {
+		return nil, err
+	}
+	if code != "" {
+		m.Error = &MessageError{Code: code, Message: msg}
+	}
+	m.Steps = []Step{}
+	m.CreatedAt, m.UpdatedAt = db.Time(created), db.Time(updated)
+	return &m, nil
+}
+
+// Message returns one of userID's messages with its steps and feedback.
+func (s *Store) Message(ctx context.Context, userID, id string) (*Message, error) {
+	m, err := scanMessage(s.db.R.QueryRowContext(ctx,
+		`SELECT `+messageColumns+` FROM messages WHERE user_id = $1 AND id = $2`, userID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.NotFoundf("message not found")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("chat: read message: %w", err)
+	}
+	if err := s.attach(ctx, userID, []*Message{m}); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// MessagePage is a page of a conversation's messages in chronological order.
+type MessagePage struct {
+	Messages []*Message `json:"messages"`
+	// HasMore says there are earlier messages: ask again with before= the first id.
+	HasMore bool `json:"has_more"`
+}
+
+// Messages returns up to limit messages of a conversation, the latest ones (or those just
+// before the message beforeID), in chronological order.
+func (s *Store) Messages(ctx context.Context, userID, convID, beforeID string, limit int) (*MessagePage, error) {
+	if _, err := s.Conversation(ctx, userID, convID); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	before := int64(1 << 62)
+	if beforeID != "" {
+		m, err := s.Message(ctx, userID, beforeID)
+		if err != nil || m.ConversationID != convID {
+			return nil, errs.InvalidField("before", "before must be the id of a message of this conversation")
+		}
+		before = m.seq
+	}
+	rows, err := s.db.R.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages
+		WHERE user_id = $1 AND conversation_id = $2 AND seq < $3 ORDER BY seq DESC LIMIT $4`,
+		userID, convID, before, limit+1)
+	if err != nil {
+		return nil, fmt.Errorf("chat: list messages: %w", err)
+	}
+	var ms []*Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("chat: list messages: %w", err)
+		}
+		ms = append(ms, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("chat: list messages: %w", err)
+	}
+	page := &MessagePage{}
+	if len(ms) > limit {
+		ms, page.HasMore = ms[:limit], true
+	}
+	for i, j := 0, len(ms)-1; i < j; i, j = i+1, j-1 {
+		ms[i], ms[j] = ms[j], ms[i]
+	}
+	if err := s.attach(ctx, userID, ms); err != nil {
+		return nil, err
+	}
+	page.Messages = ms
+	if page.Messages == nil {
+		page.Messages = []*Message{}
+	}
+	return page, nil
+}
+
+// attach loads the steps and current feedback of assistant messages.
+func (s *Store) attach(ctx context.Context, userID string, ms []*Message) error {
+	byID := map[string]*Message{}
+	var ids []any
+	for _, m := range ms {
+		if m.Role == RoleAssistant {
+			byID[m.ID] = m
+			ids = append(ids, m.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	steps, err := s.steps(ctx, userID, ids)
+	if err != nil {
+		return err
+	}
+	for id, st := range steps {
+		byID[id].Steps = st
+	}
+	fb, err := s.currentFeedback(ctx, userID, ids)
+	if err != nil {
+		return err
+	}
+	for id, f := range fb {
+		byID[id].Feedback = f
+	}
+	return nil
+}
+
+// inList returns "$n, $n+1, …" placeholders for k values after the first n-1 arguments.
+func inList(n, k int) string {
+	ph := make([]string, k)
+	for i := range ph {
+		ph[i] = fmt.Sprintf("$%d", n+i)
+	}
+	return strings.Join(ph, ", ")
+}
+
+// steps loads the steps of the given messages, grouped by message.
+func (s *Store) steps(ctx context.Context, userID string, ids []any) (map[string][]Step, error) {
+	rows, err := s.db.R.QueryContext(ctx, `SELECT message_id, seq, round, text_offset, tool_call_id, tool_name,
+		input, result, is_error, writes_memory FROM message_steps
+		WHERE user_id = $1 AND message_id IN (`+inList(2, len(ids))+`) ORDER BY message_id, seq`,
+		append([]any{userID}, ids...)...)
+	if err != nil {
+		return nil, fmt.Errorf("chat: read steps: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]Step{}
+	for rows.Next() {
+		var id string
+		var st Step
+		if err := rows.Scan(&id, &st.seq, &st.round, &st.textOffset, &st.ToolCallID, &st.Tool,
+			&st.Input, &st.Result, &st.IsError, &st.WritesMemory); err != nil {
+			return nil, fmt.Errorf("chat: read steps: %w", err)
+		}
+		out[id] = append(out[id], st)
+	}
+	return out, rows.Err()
+}
