@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -280,4 +281,24 @@ func startID(t *testing.T, st *stream) string {
 	}
 	st.until("message_start").decode(t, &d)
 	return d.MessageID
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+func urlQuery(s string) string { return url.QueryEscape(s) }
+
+// startIDOf returns the reply id of a stream read to its end.
+func startIDOf(t *testing.T, st *stream) string {
+	t.Helper()
+	for _, e := range st.events {
+		if e.Name == "message_start" {
+			var d struct {
+				MessageID string `json:"message_id"`
+			}
+			e.decode(t, &d)
+			return d.MessageID
+		}
+	}
+	t.Fatal("no message_start")
+	return ""
 }

@@ -120,7 +120,7 @@ func (s *Store) ListConversations(ctx context.Context, userID string, o ListOpti
 	if o.Limit <= 0 || o.Limit > 100 {
 		o.Limit = 30
 	}
-	where := []string{"c.user_id = $1"}
+	where := []string{"user_id = $1"}
 	args := []any{userID}
 	if o.Cursor != "" {
 		at, id, err := decodeCursor(o.Cursor)
@@ -128,17 +128,17 @@ func (s *Store) ListConversations(ctx context.Context, userID string, o ListOpti
 			return nil, err
 		}
 		args = append(args, at, id)
-		where = append(where, fmt.Sprintf("(c.updated_at < $%d OR (c.updated_at = $%d AND c.id < $%d))", len(args)-1, len(args)-1, len(args)))
+		where = append(where, fmt.Sprintf("(updated_at < $%d OR (updated_at = $%d AND id < $%d))", len(args)-1, len(args)-1, len(args)))
 	}
 	if q := strings.TrimSpace(o.Query); q != "" {
 		args = append(args, "%"+escapeLike(strings.ToLower(q))+"%")
 		n := len(args)
-		where = append(where, fmt.Sprintf(`(LOWER(c.title) LIKE $%d ESCAPE '\' OR EXISTS (
-			SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.user_id = $1 AND LOWER(m.content) LIKE $%d ESCAPE '\'))`, n, n))
+		where = append(where, fmt.Sprintf(`(LOWER(title) LIKE $%d ESCAPE '\' OR EXISTS (
+			SELECT 1 FROM messages m WHERE m.conversation_id = conversations.id AND m.user_id = $1 AND LOWER(m.content) LIKE $%d ESCAPE '\'))`, n, n))
 	}
 	args = append(args, o.Limit+1)
-	query := `SELECT ` + prefixed("c.", conversationColumns) + ` FROM conversations c WHERE ` + strings.Join(where, " AND ") +
-		fmt.Sprintf(` ORDER BY c.updated_at DESC, c.id DESC LIMIT $%d`, len(args))
+	query := `SELECT ` + conversationColumns + ` FROM conversations WHERE ` + strings.Join(where, " AND ") +
+		fmt.Sprintf(` ORDER BY updated_at DESC, id DESC LIMIT $%d`, len(args))
 	rows, err := s.db.R.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("chat: list conversations: %w", err)
@@ -161,20 +161,6 @@ func (s *Store) ListConversations(ctx context.Context, userID string, o ListOpti
 		page.NextCursor = encodeCursor(db.Millis(last.UpdatedAt), last.ID)
 	}
 	return page, nil
-}
-
-// prefixed qualifies a column list with a table alias.
-func prefixed(alias, columns string) string {
-	parts := strings.Split(columns, ",")
-	for i, p := range parts {
-		p = strings.TrimSpace(p)
-		if strings.HasPrefix(p, "COALESCE(") {
-			parts[i] = "COALESCE(" + alias + strings.TrimPrefix(p, "COALESCE(")
-		} else {
-			parts[i] = alias + p
-		}
-	}
-	return strings.Join(parts, ", ")
 }
 
 // escapeLike escapes LIKE's wildcards so a search matches the text literally.
