@@ -109,9 +109,10 @@ func (s *Service) takeGoogleFlow(ctx context.Context, state, binding string) (go
 	var f googleFlow
 	var bindingHash string
 	var expires int64
-	if state == "" || binding == "" {
+	if state == "" {
 		return f, errFlow
 	}
+	// The state is spent by any attempt, even one from the wrong browser.
 	err := s.db.W.QueryRowContext(ctx, `DELETE FROM oauth_states WHERE state_hash = $1
 		RETURNING binding_hash, nonce, verifier, expires_at`, hashSecret(state)).Scan(&bindingHash, &f.nonce, &f.verifier, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -120,7 +121,7 @@ func (s *Service) takeGoogleFlow(ctx context.Context, state, binding string) (go
 	if err != nil {
 		return f, fmt.Errorf("auth: read sign-in state: %w", err)
 	}
-	if subtle.ConstantTimeCompare([]byte(bindingHash), []byte(hashSecret(binding))) != 1 || db.Millis(s.now()) >= expires {
+	if binding == "" || subtle.ConstantTimeCompare([]byte(bindingHash), []byte(hashSecret(binding))) != 1 || db.Millis(s.now()) >= expires {
 		return f, errFlow
 	}
 	return f, nil

@@ -107,7 +107,8 @@ func (s *Service) grantGoogle(ctx context.Context, c googleClaims) (code, kind s
 		if err != nil {
 			return err
 		}
-		kind, data := grantLogin, ""
+		data := ""
+		kind = grantLogin
 		var user sql.NullString
 		if userID == "" {
 			kind = grantSignup
