@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"myally.app/ally/internal/memory"
+	"myally.app/ally/internal/ratelimit"
 	usagesvc "myally.app/ally/internal/usage" // app has its own usage (the CLI help)
 )
 
@@ -38,6 +39,11 @@ func (m *Main) wireMemory(ctx context.Context) error {
 		// usagesvc.Unlimited is negative, which memory reads as no limit too.
 		return memory.Limits{MaxFileBytes: p.Limits.MemoryFileBytes, MaxTotalBytes: p.Limits.MemoryTotalBytes}, nil
 	}
+	// Every change through the API keeps a version: a generous rate keeps a runaway
+	// client from filling the database with them.
+	limiter := ratelimit.New(m.DB, m.JWTSecret)
+	rule := ratelimit.Rule{Name: "memory_write", Max: 120, Window: time.Minute}
+	m.Memory.AllowWrite = func(ctx context.Context, userID string) error { return limiter.Allow(ctx, rule, userID) }
 	m.Memory.Routes(m.Mux, m.Auth.Require)
 	return nil
 }

@@ -2,11 +2,15 @@ package memory_test
 
 import (
 	"net/http"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"myally.app/ally/internal/app/apptest"
 	"myally.app/ally/internal/auth/authtest"
+	"myally.app/ally/internal/db"
 	"myally.app/ally/internal/db/dbtest"
 	"myally.app/ally/internal/memory"
 )
@@ -208,4 +212,37 @@ func TestToolUsesPlanQuota(t *testing.T) {
 			t.Fatalf("over quota: %q %v %v", out, isErr, err)
 		}
 	})
+}
+
+// TestMemoryWritesAreRateLimited sends more changes in a minute than allowed: the excess
+// is refused with 429 and Retry-After, and stores nothing.
+func TestMemoryWritesAreRateLimited(t *testing.T) {
+	s := apptest.Start(t, dbtest.Target{Dialect: "sqlite", Options: sqliteOptions(t)}, apptest.Options{})
+	_, tok := authtest.NewUser(t, s)
+	for attempt := 0; ; attempt++ {
+		start := time.Now()
+		var last *apptest.Response
+		for i := 0; i <= 120; i++ {
+			last = s.Do("PUT", "/api/v1/memory/n.md", tok, map[string]string{"content": strconv.Itoa(i)})
+		}
+		// The limit counts in fixed one-minute windows; a run across a boundary proves
+		// nothing, so it is repeated.
+		if start.Truncate(time.Minute) != time.Now().Truncate(time.Minute) && attempt < 2 {
+			continue
+		}
+		if last.Status != http.StatusTooManyRequests || last.ErrorCode() != "rate_limited" || last.Header.Get("Retry-After") == "" {
+			t.Fatalf("121st write in a minute: %d %s", last.Status, last.Body)
+		}
+		r := s.Do("GET", "/api/v1/memory/n.md", tok, nil)
+		var f file
+		r.JSON(t, &f)
+		if f.Content == "120" {
+			t.Fatal("the refused write was stored")
+		}
+		return
+	}
+}
+
+func sqliteOptions(t *testing.T) db.Options {
+	return db.Options{Path: filepath.Join(t.TempDir(), "ally.db")}
 }

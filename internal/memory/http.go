@@ -41,6 +41,15 @@ func owner(r *http.Request) (string, error) {
 	return p.UserID, nil
 }
 
+// writer is owner for the routes that change memory: it also applies AllowWrite.
+func (s *Service) writer(r *http.Request) (string, error) {
+	uid, err := owner(r)
+	if err != nil || s.AllowWrite == nil {
+		return uid, err
+	}
+	return uid, s.AllowWrite(r.Context(), uid)
+}
+
 func (s *Service) handleTree(w http.ResponseWriter, r *http.Request) {
 	uid, err := owner(r)
 	if err != nil {
@@ -86,7 +95,7 @@ type writeResponse struct {
 }
 
 func (s *Service) handleWrite(w http.ResponseWriter, r *http.Request) {
-	uid, err := owner(r)
+	uid, err := s.writer(r)
 	if err != nil {
 		httpx.Error(w, r, err)
 		return
@@ -118,7 +127,7 @@ func (s *Service) handleWrite(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) handleDelete(w http.ResponseWriter, r *http.Request) {
-	uid, err := owner(r)
+	uid, err := s.writer(r)
 	if err != nil {
 		httpx.Error(w, r, err)
 		return
@@ -205,7 +214,7 @@ func (s *Service) handleVersion(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) handleRevert(w http.ResponseWriter, r *http.Request) {
-	uid, err := owner(r)
+	uid, err := s.writer(r)
 	if err != nil {
 		httpx.Error(w, r, err)
 		return

@@ -30,6 +30,9 @@ type Service struct {
 	// tool gets its limits from the caller). Wiring sets it from the user's plan; when nil
 	// there is no quota.
 	LimitsFor func(ctx context.Context, userID string) (Limits, error)
+	// AllowWrite, when set, rate-limits the user's changes through the API (each keeps a
+	// version); it returns a rate_limited error when they come too fast.
+	AllowWrite func(ctx context.Context, userID string) error
 }
 
 // NewService returns a Service on d; now is the clock (time.Now in production).

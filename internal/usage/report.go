@@ -9,12 +9,18 @@ import (
 	"myally.app/ally/internal/errs"
 )
 
-// DayUsage is one local day of a user's usage.
-type DayUsage struct {
-	Date string `json:"date"`
+// Sum is usage summed over some time: the model calls' totals, their cost in dollars and
+// the messages the user sent.
+type Sum struct {
 	Totals
 	CostUSD  float64 `json:"cost_usd"`
 	Messages int64   `json:"messages"`
+}
+
+// DayUsage is one local day of a user's usage.
+type DayUsage struct {
+	Date string `json:"date"`
+	Sum
 }
 
 // ConversationUsage is a conversation's usage within a report's range.
@@ -61,7 +67,7 @@ type Report struct {
 	From          string              `json:"from"`
 	To            string              `json:"to"`
 	Days          []DayUsage          `json:"days"`
-	Totals        DayUsage            `json:"totals"`
+	Totals        Sum                 `json:"totals"`
 	Conversations []ConversationUsage `json:"conversations"`
 	Plan          Plan                `json:"plan"`
 	Today         Today               `json:"today"`
@@ -94,7 +100,6 @@ func (s *Service) Report(ctx context.Context, userID, from, to string) (Report, 
 	if err != nil {
 		return Report{}, err
 	}
-	rep.Totals.Date = rep.From + "/" + rep.To
 	for d := first; !d.After(last); d = d.AddDate(0, 0, 1) {
 		day := stored[d.Format(time.DateOnly)].DayUsage
 		day.Date = d.Format(time.DateOnly)

@@ -88,6 +88,25 @@ func (s *Service) reserve(ctx context.Context, userID string, loc *time.Location
 	return quotaError(plan, which, nextMidnight(now, loc))
 }
 
+// Release gives back a message reserved today by Reserve, for a turn that ended before
+// any model call (no provider, a refused input), so a failure of ours does not cost the
+// user their allowance.
+func (s *Service) Release(ctx context.Context, userID string, loc *time.Location) error {
+	loc, err := s.location(ctx, userID, loc)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE usage_daily SET messages = messages - 1, updated_at = $3
+			WHERE user_id = $1 AND day = $2 AND messages > 0`, userID, Day(now, loc), db.Millis(now))
+		if err != nil {
+			return fmt.Errorf("usage: release: %w", err)
+		}
+		return nil
+	})
+}
+
 func quotaError(plan Plan, which string, reset time.Time) error {
 	what := "messages"
 	if which == LimitTokens {

@@ -66,6 +66,16 @@ func TestReserveEnforcesMessagesPerDay(t *testing.T) {
 				t.Errorf("details[%s] = %v, want %v", k, e.Details[k], v)
 			}
 		}
+		// A released reservation can be used again.
+		if err := s.Release(ctx, u, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Reserve(ctx, u, nil); err != nil {
+			t.Fatalf("after a release: %v", err)
+		}
+		if err := s.Reserve(ctx, u, nil); !errs.Is(err, errs.QuotaExceeded) {
+			t.Fatalf("over the limit again: %v", err)
+		}
 		// Half an hour later it is a new day in Berlin (still the same day in UTC).
 		clk.set(time.Date(2026, 11, 30, 23, 5, 0, 0, time.UTC))
 		if err := s.Reserve(ctx, u, berlin); err != nil {
