@@ -78,9 +78,23 @@ func (s *Service) Shutdown(ctx context.Context) error {
 	runs := s.runs.close()
 	all := make(chan struct{})
 	go func() { s.runs.wg.Wait(); close(all) }()
+	// Replies are stopped a little before the deadline, so that their streams can still
+	// tell clients they were interrupted before the server closes the connections.
+	var cut <-chan time.Time
+	if deadline, ok := ctx.Deadline(); ok {
+		left := time.Until(deadline)
+		t := time.NewTimer(left - min(2*time.Second, left/5))
+		defer t.Stop()
+		cut = t.C
+	}
 	select {
 	case <-all:
+	case <-cut:
 	case <-ctx.Done():
+	}
+	select {
+	case <-all:
+	default:
 		for _, rn := range runs {
 			rn.cancel(errShutdown)
 		}
