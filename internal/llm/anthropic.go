@@ -60,7 +60,7 @@ func (a *Anthropic) Open(ctx context.Context, model string, req *Request) (Strea
 // the system blocks marked Cache and the last stable message (four at most; when more
 // system blocks are marked, the later ones win, since a breakpoint covers all before it).
 func (a *Anthropic) Params(model string, req *Request) (anthropic.MessageNewParams, error) {
-	cc := anthropic.CacheControlEphemeralParam{}
+	cc := anthropic.NewCacheControlEphemeralParam()
 	if a.cfg.CacheTTL == "1h" {
 		cc.TTL = anthropic.CacheControlEphemeralTTLTTL1h
 	}

@@ -19,8 +19,8 @@ import (
 type OpenAI struct {
 	cfg    ProviderConfig
 	client openai.Client
-	// official is true for api.openai.com: only there are OpenAI-only parameters sent
-	// (prompt_cache_key, max_completion_tokens), which local servers may refuse.
+	// official is true for api.openai.com, which wants max_completion_tokens (the only
+	// limit its reasoning models take); other servers get the widely supported max_tokens.
 	official bool
 }
 
@@ -65,11 +65,12 @@ func (o *OpenAI) Open(ctx context.Context, model string, req *Request) (Stream, 
 func (o *OpenAI) Params(model string, req *Request) (openai.ChatCompletionNewParams, error) {
 	p := openai.ChatCompletionNewParams{Model: shared.ChatModel(model)}
 	p.StreamOptions.IncludeUsage = openai.Bool(true)
+	if req.CacheKey != "" {
+		// Local servers ignore fields they do not know.
+		p.PromptCacheKey = openai.String(req.CacheKey)
+	}
 	if o.official {
 		p.MaxCompletionTokens = openai.Int(req.maxTokens())
-		if req.CacheKey != "" {
-			p.PromptCacheKey = openai.String(req.CacheKey)
-		}
 	} else {
 		p.MaxTokens = openai.Int(req.maxTokens())
 	}
