@@ -139,6 +139,19 @@ func TestDeleteAndRecover(t *testing.T) {
 		if res := s.Do("POST", "/api/v1/me/recover", "", map[string]string{"email": email}); res.Status != http.StatusBadRequest {
 			t.Fatalf("recover without password: %d", res.Status)
 		}
+		// The recovery screen first previews, which changes nothing.
+		res = s.Do("POST", "/api/v1/me/recover", "", map[string]any{"email": email, "password": authtest.Password, "preview": true})
+		var preview struct {
+			Status           string    `json:"status"`
+			RecoverableUntil time.Time `json:"recoverable_until"`
+		}
+		res.JSON(t, &preview)
+		if res.Status != http.StatusOK || preview.Status != "deleted" || !preview.RecoverableUntil.Equal(del.RecoverableUntil) {
+			t.Fatalf("preview: %d %s, want recoverable until %s", res.Status, res.Body, del.RecoverableUntil)
+		}
+		if res := s.Do("POST", "/api/v1/auth/login", "", map[string]string{"email": email, "password": authtest.Password}); res.Status != http.StatusForbidden {
+			t.Fatalf("a preview recovered the account: %d", res.Status)
+		}
 		res = s.Do("POST", "/api/v1/me/recover", "", map[string]string{"email": " Leaving@Example.com ", "password": authtest.Password})
 		if res.Status != http.StatusOK {
 			t.Fatalf("recover: %d %s", res.Status, res.Body)

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -114,68 +113,6 @@ func (s *Service) DeleteAccount(ctx context.Context, userID string, p Proof) (ti
 	s.logger.Info("account deleted; purge scheduled", "user_id", userID, "purge_after", until.Format(time.RFC3339))
 	return until, nil
 }
-
-// Recover reactivates an account deleted within the grace period, given its email address
-// and password, and signs it in. Wrong credentials, unknown addresses and accounts that are
-// not deleted are refused alike, so the answer reveals nothing to someone without the
-// password.
-func (s *Service) Recover(ctx context.Context, email, password string, c auth.Client) (auth.IssuedToken, auth.User, error) {
-	email = strings.ToLower(strings.TrimSpace(email))
-	bad := errs.E(errs.Unauthenticated, "the email address or password is not correct")
-	a, err := s.accountBy(ctx, s.db.R, "email", email)
-	if errs.Is(err, errs.NotFound) {
-		s.passwordMatches("", password) // same time as a real check
-		return auth.IssuedToken{}, auth.User{}, bad
-	}
-	if err != nil {
-		return auth.IssuedToken{}, auth.User{}, err
-	}
-	if !s.passwordMatches(a.hash, password) {
-		return auth.IssuedToken{}, auth.User{}, bad
-	}
-	if a.status != StatusDeleted || !a.deletedAt.Valid {
-		return auth.IssuedToken{}, auth.User{}, errs.E(errs.Conflict, "this account is not scheduled for deletion; sign in as usual")
-	}
-	until := db.Time(a.deletedAt.Int64).Add(s.grace)
-	if !s.now().Before(until) {
-		return auth.IssuedToken{}, auth.User{}, errs.E(errs.Forbidden, "the recovery period of this account has ended; its data is being deleted")
-	}
-	status := auth.StatusActive
-	if a.suspendedAt.Valid {
-		status = auth.StatusSuspended
-	}
-	now := s.now()
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET status = $1, deleted_at = NULL, updated_at = $2
-			WHERE id = $3 AND status = $4 AND deleted_at = $5`, status, db.Millis(now), a.id, StatusDeleted, a.deletedAt.Int64)
-		if err != nil {
-			return fmt.Errorf("privacy: recover account: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return errs.E(errs.Conflict, "this account is not scheduled for deletion; sign in as usual")
-		}
-		if err := s.runHooks(ctx, tx, &s.onRecover, a.id); err != nil {
-			return fmt.Errorf("privacy: recovery hook: %w", err)
-		}
-		return s.notify(ctx, tx, a, deletionCancelled, time.Time{})
-	})
-	if err != nil {
-		return auth.IssuedToken{}, auth.User{}, err
-	}
-	s.logger.Info("deleted account recovered", "user_id", a.id)
-	if status != auth.StatusActive {
-		return auth.IssuedToken{}, auth.User{}, errs.E(errs.Forbidden, "the account is recovered but suspended; contact support")
-	}
-	tok, err := s.accounts.IssueSession(ctx, a.id, auth.MethodPassword, c)
-	if err != nil {
-		return auth.IssuedToken{}, auth.User{}, err
-	}
-	u, err := s.accounts.UserByID(ctx, a.id)
-	return tok, u, err
-}
-
-// RecoverableUntil reports, for a deleted account, when its recovery window ends.
-func (s *Service) RecoverableUntil(deletedAt time.Time) time.Time { return deletedAt.Add(s.grace) }
 
 // passwordMatches compares pw with a stored bcrypt hash; an empty hash never matches but
 // takes as long as a real comparison.

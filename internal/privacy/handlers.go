@@ -16,7 +16,7 @@ var (
 	exportLimit       = ratelimit.Rule{Name: "privacy_export_user", Max: 10, Window: time.Hour}
 	deleteLimit       = ratelimit.Rule{Name: "privacy_delete_user", Max: 5, Window: 15 * time.Minute}
 	recoverIPLimit    = ratelimit.Rule{Name: "privacy_recover_ip", Max: 20, Window: 15 * time.Minute}
-	recoverEmailLimit = ratelimit.Rule{Name: "privacy_recover_email", Max: 5, Window: 15 * time.Minute}
+	recoverEmailLimit = ratelimit.Rule{Name: "privacy_recover_email", Max: 10, Window: 15 * time.Minute}
 )
 
 // Routes registers the privacy routes on mux.
@@ -87,6 +87,14 @@ func (s *Service) handleDelete(w http.ResponseWriter, r *http.Request) {
 type recoverRequest struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
+	// Preview checks the credentials and tells until when the account can be recovered,
+	// without recovering it.
+	Preview bool `json:"preview"`
+}
+
+type previewResponse struct {
+	Status           string    `json:"status"`
+	RecoverableUntil time.Time `json:"recoverable_until"`
 }
 
 type recoverResponse struct {
@@ -119,6 +127,15 @@ func (s *Service) handleRecover(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.allow(r, recoverEmailLimit, auth.NormalizeEmail(in.Email)); err != nil {
 		httpx.Error(w, r, err)
+		return
+	}
+	if in.Preview {
+		until, err := s.RecoverableUntil(r.Context(), in.Email, in.Password)
+		if err != nil {
+			httpx.Error(w, r, err)
+			return
+		}
+		httpx.JSON(w, http.StatusOK, previewResponse{Status: StatusDeleted, RecoverableUntil: until.Truncate(time.Second)})
 		return
 	}
 	tok, u, err := s.Recover(r.Context(), in.Email, in.Password, auth.Client{IP: ip, UserAgent: r.UserAgent()})
