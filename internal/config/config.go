@@ -49,6 +49,22 @@ type Config struct {
 	GeminiAPIKey     string `env:"GEMINI_API_KEY" default:"" doc:"Google Gemini API key; enables the Gemini fallback." secret:"true"`
 	GeminiBaseURL    string `env:"GOOGLE_GEMINI_BASE_URL" default:"" doc:"Gemini API base URL; empty for the official endpoint."`
 
+	// Model providers: order, models per tier, timeouts, retries and circuit breakers.
+	LLMProviders           []string      `env:"ALLY_LLM_PROVIDERS" default:"anthropic,openai,gemini" doc:"Order in which model providers are tried, comma-separated; a provider is used only when configured (API key set; for openai an API key or OPENAI_BASE_URL)."`
+	LLMAnthropicModel      string        `env:"ALLY_LLM_ANTHROPIC_MODEL" default:"claude-sonnet-4-5" doc:"Claude model that answers users."`
+	LLMAnthropicSmallModel string        `env:"ALLY_LLM_ANTHROPIC_SMALL_MODEL" default:"claude-haiku-4-5" doc:"Claude model for background work (summaries, nightly analysis)."`
+	LLMOpenAIModel         string        `env:"ALLY_LLM_OPENAI_MODEL" default:"gpt-5-mini" doc:"OpenAI (or OpenAI-compatible server) model that answers users."`
+	LLMOpenAISmallModel    string        `env:"ALLY_LLM_OPENAI_SMALL_MODEL" default:"gpt-5-nano" doc:"OpenAI model for background work."`
+	LLMGeminiModel         string        `env:"ALLY_LLM_GEMINI_MODEL" default:"gemini-2.5-flash" doc:"Gemini model that answers users."`
+	LLMGeminiSmallModel    string        `env:"ALLY_LLM_GEMINI_SMALL_MODEL" default:"gemini-2.5-flash-lite" doc:"Gemini model for background work."`
+	LLMCacheTTL            string        `env:"ALLY_LLM_CACHE_TTL" default:"5m" doc:"Lifetime of Anthropic prompt-cache breakpoints: 5m or 1h (1h costs more to write, pays off for users who pause between messages)."`
+	LLMConnectTimeout      time.Duration `env:"ALLY_LLM_CONNECT_TIMEOUT" default:"10s" doc:"How long to wait for a provider to accept a request before trying again or falling back."`
+	LLMFirstTokenTimeout   time.Duration `env:"ALLY_LLM_FIRST_TOKEN_TIMEOUT" default:"60s" doc:"How long to wait for the first streamed event of a reply before trying again or falling back."`
+	LLMIdleTimeout         time.Duration `env:"ALLY_LLM_IDLE_TIMEOUT" default:"60s" doc:"Longest silence allowed between two streamed events; after the first text it fails the reply."`
+	LLMMaxRetries          int           `env:"ALLY_LLM_MAX_RETRIES" default:"2" doc:"Retries of a transient failure (timeout, 429, 5xx, 529) on the same provider before falling back."`
+	LLMBreakerThreshold    int           `env:"ALLY_LLM_BREAKER_THRESHOLD" default:"5" doc:"Consecutive failures that open a provider's circuit breaker (it is then skipped)."`
+	LLMBreakerCooldown     time.Duration `env:"ALLY_LLM_BREAKER_COOLDOWN" default:"30s" doc:"How long an open circuit breaker skips its provider before one probe request is let through."`
+
 	// Chat: context assembly, the agent loop and reply streaming.
 	SystemPrompt        string        `env:"ALLY_SYSTEM_PROMPT" default:"" doc:"Operator's base instructions for the assistant, first in every conversation; empty for the built-in prompt."`
 	ContextTokens       int           `env:"ALLY_CONTEXT_TOKENS" default:"16000" doc:"Token budget for the conversation history sent with each turn; older turns are summarised once into a stored summary."`
