@@ -230,6 +230,8 @@ func snippet(content string, from, to int) string {
 	return numbered(lines, from, to)
 }
 
+// occurrenceLines lists the lines on which sub occurs (counted as strings.Count does,
+// without overlaps), each line once.
 func occurrenceLines(content, sub string) []int {
 	var out []int
 	for off := 0; ; {
@@ -237,7 +239,10 @@ func occurrenceLines(content, sub string) []int {
 		if i < 0 {
 			return out
 		}
-		out = append(out, strings.Count(content[:off+i], "\n")+1)
-		off += i + 1
+		line := strings.Count(content[:off+i], "\n") + 1
+		if len(out) == 0 || out[len(out)-1] != line {
+			out = append(out, line)
+		}
+		off += i + len(sub)
 	}
 }

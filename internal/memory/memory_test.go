@@ -186,16 +186,30 @@ func TestQuotaAllowsShrinkingWhenFull(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		s := NewService(d, clock)
 		u := newUser(t, d, "u1")
-		mustRun(t, s, u, map[string]any{"command": "create", "path": "/memories/a.md", "file_text": strings.Repeat("x", 60) + "\n"})
-		// The plan shrank below what is stored: edits that make things smaller still work.
-		lim := Limits{MaxFileBytes: 100, MaxTotalBytes: 50}
-		out, isErr := run(t, s, u, lim, map[string]any{"command": "str_replace", "path": "/memories/a.md", "old_str": strings.Repeat("x", 60), "new_str": "short"})
-		if isErr {
+		mustRun(t, s, u, map[string]any{"command": "create", "path": "/memories/a.md", "file_text": "head " + strings.Repeat("x", 60) + "\n"})
+		// The plan shrank below what is stored: edits that make things smaller still work,
+		// even while the file stays over the new per-file limit.
+		lim := Limits{MaxFileBytes: 20, MaxTotalBytes: 50}
+		step := func(old, repl string) (string, bool) {
+			return run(t, s, u, lim, map[string]any{"command": "str_replace", "path": "/memories/a.md", "old_str": old, "new_str": repl})
+		}
+		if out, isErr := step("head "+strings.Repeat("x", 10), "y"); isErr {
 			t.Fatalf("shrinking edit refused: %s", out)
 		}
-		out, isErr = run(t, s, u, lim, map[string]any{"command": "create", "path": "/memories/b.md", "file_text": strings.Repeat("y", 45)})
-		if !isErr || !strings.Contains(out, "memory is full") {
+		if out, isErr := step("y", "yz"); !isErr || !strings.Contains(out, "at most 20 bytes") {
+			t.Fatalf("growing edit over the per-file limit: %q %v", out, isErr)
+		}
+		create := func() (string, bool) {
+			return run(t, s, u, lim, map[string]any{"command": "create", "path": "/memories/b.md", "file_text": strings.Repeat("y", 15)})
+		}
+		if out, isErr := create(); !isErr || !strings.Contains(out, "memory is full") {
 			t.Fatalf("over-quota create: %q %v", out, isErr)
+		}
+		if out, isErr := step("y"+strings.Repeat("x", 50), "short"); isErr {
+			t.Fatalf("shrinking edit refused: %s", out)
+		}
+		if out, isErr := create(); isErr {
+			t.Fatalf("create after trimming: %s", out)
 		}
 	})
 }

@@ -80,15 +80,9 @@ func checkText(field, s string) error {
 }
 
 // checkQuota verifies that giving path newSize bytes keeps within the limits, given the
-// current files of the tree.
+// current files of the tree. A change that does not grow the file is always allowed, so a
+// tree over a plan's smaller quota (after a downgrade) can still be trimmed step by step.
 func checkQuota(files []FileInfo, path string, newSize int64, lim Limits) error {
-	if lim.MaxFileBytes > 0 && newSize > lim.MaxFileBytes {
-		return mistakef(errs.TooLarge, "Error: %s would be %d bytes; a memory file may hold at most %d bytes. Keep memory files short: summarise, or split the content into several files.",
-			path, newSize, lim.MaxFileBytes)
-	}
-	if lim.MaxTotalBytes <= 0 {
-		return nil
-	}
 	var total, old int64
 	for _, f := range files {
 		total += f.Size
@@ -96,7 +90,14 @@ func checkQuota(files []FileInfo, path string, newSize int64, lim Limits) error 
 			old = f.Size
 		}
 	}
-	if after := total - old + newSize; newSize > old && after > lim.MaxTotalBytes {
+	if newSize <= old {
+		return nil
+	}
+	if lim.MaxFileBytes > 0 && newSize > lim.MaxFileBytes {
+		return mistakef(errs.TooLarge, "Error: %s would be %d bytes; a memory file may hold at most %d bytes. Keep memory files short: summarise, or split the content into several files.",
+			path, newSize, lim.MaxFileBytes)
+	}
+	if after := total - old + newSize; lim.MaxTotalBytes > 0 && after > lim.MaxTotalBytes {
 		return mistakef(errs.TooLarge, "Error: memory is full: this change would bring it to %d bytes, over the limit of %d bytes (%d in use now). Delete or shorten memory files that are no longer useful, then try again.",
 			after, lim.MaxTotalBytes, total)
 	}
