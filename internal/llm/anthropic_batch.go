@@ -18,7 +18,7 @@ type BatchRequest struct {
 type BatchStatus struct {
 	ID string
 	// Ended is true once every request has a result to fetch.
-	Ended                                            bool
+	Ended                                             bool
 	Processing, Succeeded, Errored, Canceled, Expired int64
 }
 
