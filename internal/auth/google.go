@@ -147,6 +147,11 @@ func (s *Service) finishGoogleFlow(ctx context.Context, f googleFlow, code strin
 	octx := oidc.ClientContext(ctx, s.google.httpClient)
 	tok, err := s.google.oauth(p).Exchange(octx, code, oauth2.VerifierOption(f.verifier))
 	if err != nil {
+		// The provider's error body can echo the code: log its error code only.
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) {
+			err = fmt.Errorf("token endpoint answered %d %s", re.Response.StatusCode, re.ErrorCode)
+		}
 		return c, &googleError{"google_failed", fmt.Errorf("exchange code: %w", err)}
 	}
 	raw, ok := tok.Extra("id_token").(string)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -219,6 +220,9 @@ func TestGoogleSignIn(t *testing.T) {
 			}
 			_, loc = googleRound(t, s, browser(t), nil, code)
 			refused(t, loc, "google_failed")
+			if strings.Contains(s.Logs.String(), code) {
+				t.Fatal("the authorization code reached the logs")
+			}
 		})
 
 		t.Run("state from another browser", func(t *testing.T) {

@@ -46,7 +46,9 @@ func TestSignInHistoryRetention(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 		var out struct {
-			SignIns []struct{ CreatedAt time.Time `json:"created_at"` } `json:"sign_ins"`
+			SignIns []struct {
+				CreatedAt time.Time `json:"created_at"`
+			} `json:"sign_ins"`
 		}
 		s.Do("GET", "/api/v1/me/sign-ins", tok, nil).JSON(t, &out)
 		if len(out.SignIns) != 1 || time.Since(out.SignIns[0].CreatedAt) > time.Hour {

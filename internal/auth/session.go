@@ -40,7 +40,6 @@ type IssuedToken struct {
 const (
 	MethodPassword = "password"
 	MethodGoogle   = "google"
-	MethodReset    = "password_reset"
 )
 
 // createSession stores a session for userID inside tx and signs its token.
