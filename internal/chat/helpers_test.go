@@ -39,7 +39,7 @@ func env(fake *llmtest.Server, extra ...string) map[string]string {
 }
 
 // start runs an instance on tg against fake.
-func start(t *testing.T, tg dbtest.Target, fake *llmtest.Server, extra ...string) *apptest.Server {
+func start(t testing.TB, tg dbtest.Target, fake *llmtest.Server, extra ...string) *apptest.Server {
 	t.Helper()
 	s := apptest.Start(t, tg, apptest.Options{Env: env(fake, extra...)})
 	t.Cleanup(func() {
@@ -55,12 +55,12 @@ func start(t *testing.T, tg dbtest.Target, fake *llmtest.Server, extra ...string
 }
 
 // user signs up a verified user.
-func user(t *testing.T, s *apptest.Server) (string, string) {
+func user(t testing.TB, s *apptest.Server) (string, string) {
 	t.Helper()
 	return authtest.NewUser(t, s)
 }
 
-func newConversation(t *testing.T, s *apptest.Server, token string) string {
+func newConversation(t testing.TB, s *apptest.Server, token string) string {
 	t.Helper()
 	res := s.Do("POST", "/api/v1/conversations", token, map[string]any{})
 	if res.Status != http.StatusCreated {
@@ -78,7 +78,7 @@ type sseEvent struct {
 	Data json.RawMessage
 }
 
-func (e sseEvent) decode(t *testing.T, v any) {
+func (e sseEvent) decode(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(e.Data, v); err != nil {
 		t.Fatalf("event %s: %v: %s", e.Name, err, e.Data)
@@ -87,7 +87,7 @@ func (e sseEvent) decode(t *testing.T, v any) {
 
 // stream is an open SSE response.
 type stream struct {
-	t      *testing.T
+	t      testing.TB
 	res    *http.Response
 	sc     *bufio.Scanner
 	events []sseEvent
@@ -95,7 +95,7 @@ type stream struct {
 
 // open sends a request and, when it answers with an event stream, returns it; otherwise
 // the response with its body read.
-func open(t *testing.T, s *apptest.Server, method, path, token string, body any) (*stream, *apptest.Response) {
+func open(t testing.TB, s *apptest.Server, method, path, token string, body any) (*stream, *apptest.Response) {
 	t.Helper()
 	var rd *strings.Reader
 	if body != nil {
@@ -216,7 +216,7 @@ func (st *stream) end() (status string) {
 }
 
 // send posts a message and reads its whole reply stream.
-func send(t *testing.T, s *apptest.Server, token, convID, content string) *stream {
+func send(t testing.TB, s *apptest.Server, token, convID, content string) *stream {
 	t.Helper()
 	st, res := open(t, s, "POST", "/api/v1/conversations/"+convID+"/messages", token, map[string]string{"content": content})
 	if res != nil {
@@ -227,7 +227,7 @@ func send(t *testing.T, s *apptest.Server, token, convID, content string) *strea
 }
 
 // messages lists a conversation's messages.
-func messages(t *testing.T, s *apptest.Server, token, convID string) []chat.Message {
+func messages(t testing.TB, s *apptest.Server, token, convID string) []chat.Message {
 	t.Helper()
 	res := s.Do("GET", "/api/v1/conversations/"+convID+"/messages", token, nil)
 	if res.Status != http.StatusOK {
@@ -239,7 +239,7 @@ func messages(t *testing.T, s *apptest.Server, token, convID string) []chat.Mess
 }
 
 // message reads one message.
-func message(t *testing.T, s *apptest.Server, token, id string) chat.Message {
+func message(t testing.TB, s *apptest.Server, token, id string) chat.Message {
 	t.Helper()
 	res := s.Do("GET", "/api/v1/messages/"+id, token, nil)
 	if res.Status != http.StatusOK {
@@ -251,7 +251,7 @@ func message(t *testing.T, s *apptest.Server, token, id string) chat.Message {
 }
 
 // eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for !cond() {
@@ -274,7 +274,7 @@ func slowReply(words int) llmtest.Reply {
 	return llmtest.Reply{Text: b.String(), ChunkDelay: 5 * time.Millisecond}
 }
 
-func startID(t *testing.T, st *stream) string {
+func startID(t testing.TB, st *stream) string {
 	t.Helper()
 	var d struct {
 		MessageID string `json:"message_id"`
@@ -288,7 +288,7 @@ func contains(s, sub string) bool { return strings.Contains(s, sub) }
 func urlQuery(s string) string { return url.QueryEscape(s) }
 
 // startIDOf returns the reply id of a stream read to its end.
-func startIDOf(t *testing.T, st *stream) string {
+func startIDOf(t testing.TB, st *stream) string {
 	t.Helper()
 	for _, e := range st.events {
 		if e.Name == "message_start" {

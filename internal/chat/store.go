@@ -14,8 +14,9 @@ import (
 type Store struct {
 	db  *db.DB
 	now func() time.Time
-	// writes counts write statements, for the benchmark of writes per reply.
-	writes atomic.Int64
+	// writes counts write statements and transactions, txs the transactions among them
+	// (for the benchmark of writes per reply).
+	writes, txs atomic.Int64
 }
 
 // NewStore returns a store on d; now is the clock (time.Now when nil).
@@ -29,9 +30,13 @@ func NewStore(d *db.DB, now func() time.Time) *Store {
 // Writes returns how many write transactions or statements the store has issued.
 func (s *Store) Writes() int64 { return s.writes.Load() }
 
+// WriteTransactions returns how many of those writes were transactions.
+func (s *Store) WriteTransactions() int64 { return s.txs.Load() }
+
 // tx runs fn in a write transaction and counts it.
 func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	s.writes.Add(1)
+	s.txs.Add(1)
 	return s.db.Tx(ctx, fn)
 }
 
