@@ -333,3 +333,23 @@ func TestRouterUsesTierModel(t *testing.T) {
 		t.Fatalf("sent model %q", body.Model)
 	}
 }
+
+// Usage of a failed attempt must not be reported as the usage of the one that served.
+func TestRouterDropsUsageOfFailedAttempt(t *testing.T) {
+	srv := llmtest.Start(t)
+	srv.Script(llmtest.Anthropic, llmtest.Reply{Text: "x", MidStreamError: true, Usage: llm.Usage{InputTokens: 999, CacheReadTokens: 500}})
+	srv.Script(llmtest.OpenAI, llmtest.Reply{Text: "From OpenAI.", Usage: llm.Usage{InputTokens: 20, OutputTokens: 3}})
+	r := newRouter(t, srv, llmtest.NewClock(), llm.RouterConfig{}, order...)
+	evs, res, err := run(t, r, hello())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs {
+		if e.Type == llm.EventUsage && e.Usage.InputTokens == 999 {
+			t.Fatal("the failed attempt's usage reached the caller")
+		}
+	}
+	if res.Usage != (llm.Usage{InputTokens: 20, OutputTokens: 3}) {
+		t.Fatalf("usage %+v", res.Usage)
+	}
+}

@@ -171,6 +171,8 @@ func (t *Turn) open() bool {
 		s, err := rt.p.Open(ctx, model, t.req)
 		if err == nil {
 			t.cur, t.curCancel = s, cancel
+			// Usage held back from a failed attempt is not this attempt's.
+			t.hasHeld, t.res.Usage = false, Usage{}
 			t.res.Provider, t.res.Model, t.res.Fallback = rt.p.Name(), model, t.idx > 0
 			t.phase.Store(phaseFirstToken)
 			t.watch.Reset(t.r.cfg.FirstTokenTimeout)
