@@ -64,3 +64,34 @@ func TestRetentionRunCommand(t *testing.T) {
 		t.Fatalf("ally retention without run: exit %d", code)
 	}
 }
+
+// TestPurgeJobRuns: the periodic purge job, run by the job queue when an instance starts,
+// purges an account whose recovery window ended while no server was running.
+func TestPurgeJobRuns(t *testing.T) {
+	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
+		dir := t.TempDir()
+		s := apptest.Start(t, tg, apptest.Options{DataDir: dir})
+		uid, tok := authtest.NewUser(t, s)
+		must(t, s.Do("POST", "/api/v1/me/delete", tok, map[string]string{"password": authtest.Password}), http.StatusOK, "delete")
+		if _, err := s.DB.W.Exec(`UPDATE users SET deleted_at = $1 WHERE id = $2`, db.Millis(time.Now().Add(-s.Config.DeletionGrace-time.Minute)), uid); err != nil {
+			t.Fatal(err)
+		}
+		s.Stop()
+
+		s = apptest.Start(t, tg, apptest.Options{DataDir: dir})
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			var n int
+			if err := s.DB.R.QueryRow(`SELECT COUNT(*) FROM users WHERE id = $1`, uid).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n == 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the purge job did not purge the account")
+			}
+			time.Sleep(50 * time.Millisecond) // polling for the job, not waiting for time
+		}
+	})
+}

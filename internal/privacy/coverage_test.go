@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -78,6 +79,23 @@ func TestExportAndPurgeCoverEveryUserTable(t *testing.T) {
 			}
 		}
 
+		// What is held (PRIV-1) counts the same rows.
+		var held struct {
+			Sections []struct {
+				Section string
+				Rows    int
+			}
+		}
+		must(t, s.Do("GET", "/api/v1/me/data", tok, nil), http.StatusOK, "data summary").JSON(t, &held)
+		if len(held.Sections) != len(reg.UserTables()) {
+			t.Fatalf("data summary has %d sections, want %d", len(held.Sections), len(reg.UserTables()))
+		}
+		for i, tb := range reg.UserTables() {
+			if got := held.Sections[i]; got.Section != tb.Section || got.Rows != want[tb.Name] {
+				t.Errorf("data summary: %+v, want %s with %d rows", got, tb.Section, want[tb.Name])
+			}
+		}
+
 		res := s.Do("GET", "/api/v1/me/export", tok, nil)
 		if res.Status != http.StatusOK {
 			t.Fatalf("export: %d %s", res.Status, res.Body)
@@ -124,6 +142,16 @@ func TestExportAndPurgeCoverEveryUserTable(t *testing.T) {
 			}
 		}
 
+		var purgeHook []string
+		s.Privacy.OnPurge(func(ctx context.Context, tx *sql.Tx, userID string) error {
+			// The hook runs before the rows go: it can still read what it must clean up.
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE id = $1`, userID).Scan(&n); err != nil {
+				return err
+			}
+			purgeHook = append(purgeHook, fmt.Sprint(userID, n))
+			return nil
+		})
 		res = s.Do("POST", "/api/v1/me/delete", tok, map[string]string{"password": authtest.Password})
 		if res.Status != http.StatusOK {
 			t.Fatalf("delete: %d %s", res.Status, res.Body)
@@ -143,6 +171,9 @@ func TestExportAndPurgeCoverEveryUserTable(t *testing.T) {
 			if n := countOwned(t, s.DB, tb, other); n == 0 {
 				t.Errorf("%s: the other user's rows were purged too", tb.Name)
 			}
+		}
+		if len(purgeHook) != 1 || purgeHook[0] != uid+"1" {
+			t.Errorf("purge hooks saw %v", purgeHook)
 		}
 		if n := countMentions(t, s, uid); n != 0 {
 			t.Errorf("river_job: %d job(s) naming the purged user left", n)
