@@ -147,3 +147,23 @@ func mustUserID(t *testing.T, s *apptest.Server, email string) string {
 	}
 	return id
 }
+
+// TestDoctorChecksMail: an SMTP server that does not answer is a problem; the outbox is a
+// warning, since users then get no links.
+func TestDoctorChecksMail(t *testing.T) {
+	dir := t.TempDir()
+	run := func(env map[string]string) (int, string) {
+		env["ALLY_DATA_DIR"] = dir
+		var out bytes.Buffer
+		code := app.CLI(context.Background(), app.Env{Args: []string{"doctor"}, Stdout: &out, Stderr: &out, Getenv: func(k string) string { return env[k] }})
+		return code, out.String()
+	}
+	code, out := run(map[string]string{"ALLY_MAILER": "smtp", "ALLY_SMTP_HOST": "127.0.0.1", "ALLY_SMTP_PORT": "1", "ALLY_MAIL_FROM": "Ally <a@example.com>"})
+	if code != 1 || !strings.Contains(out, "SMTP server 127.0.0.1:1 does not answer") {
+		t.Fatalf("unreachable SMTP: %d\n%s", code, out)
+	}
+	code, out = run(map[string]string{})
+	if !strings.Contains(out, "[warn] mail") || strings.Contains(out, "FAIL] mail") {
+		t.Fatalf("outbox: %d\n%s", code, out)
+	}
+}
