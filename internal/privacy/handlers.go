@@ -48,9 +48,10 @@ func (s *Service) handleExport(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	h.Set("Cache-Control", "no-store")
-	// Large accounts take a while: the server's write deadline must not cut the download.
-	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
-	if err := s.Export(r.Context(), p.UserID, w); err != nil {
+	// Large accounts take a while: rather than the server's one deadline for the whole
+	// response, each write gets its own, so a download goes on as long as the client
+	// keeps reading, and a stalled client does not hold the export open.
+	if err := s.Export(r.Context(), p.UserID, &deadlineWriter{w: w, rc: http.NewResponseController(w)}); err != nil {
 		httpx.Logger(r.Context()).Error("export failed", "error", err)
 		panic(http.ErrAbortHandler)
 	}
@@ -144,4 +145,18 @@ func (s *Service) handleRecover(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpx.JSON(w, http.StatusOK, recoverResponse{Token: tok.Token, ExpiresAt: tok.ExpiresAt, User: u})
+}
+
+// exportWriteTimeout bounds how long one write of an export may wait for the client.
+const exportWriteTimeout = time.Minute
+
+// deadlineWriter sets a fresh write deadline before each write.
+type deadlineWriter struct {
+	w  http.ResponseWriter
+	rc *http.ResponseController
+}
+
+func (d *deadlineWriter) Write(p []byte) (int, error) {
+	_ = d.rc.SetWriteDeadline(time.Now().Add(exportWriteTimeout))
+	return d.w.Write(p)
 }
