@@ -11,6 +11,7 @@ type block struct {
 	typ      PartType
 	buf      []byte
 	id, name string
+	sig      []byte
 }
 
 func (a *accumulator) at(i int, typ PartType) *block {
@@ -32,13 +33,13 @@ func (a *accumulator) add(ev *Event) {
 		b.buf = append(b.buf, ev.Text...)
 	case EventToolStart:
 		b := a.at(ev.Index, PartToolUse)
-		b.typ, b.id, b.name = PartToolUse, ev.ToolCallID, ev.ToolName
+		b.typ, b.id, b.name, b.sig = PartToolUse, ev.ToolCallID, ev.ToolName, ev.Signature
 	case EventToolDelta:
 		b := a.at(ev.Index, PartToolUse)
 		b.buf = append(b.buf, ev.Text...)
 	case EventToolEnd:
 		b := a.at(ev.Index, PartToolUse)
-		ev.ToolCallID, ev.ToolName, ev.Input = b.id, b.name, b.input()
+		ev.ToolCallID, ev.ToolName, ev.Input, ev.Signature = b.id, b.name, b.input(), b.sig
 	}
 }
 
@@ -60,7 +61,9 @@ func (a *accumulator) message() Message {
 				m.Parts = append(m.Parts, TextPart(string(b.buf)))
 			}
 		case PartToolUse:
-			m.Parts = append(m.Parts, ToolUsePart(b.id, b.name, b.input()))
+			p := ToolUsePart(b.id, b.name, b.input())
+			p.Signature = b.sig
+			m.Parts = append(m.Parts, p)
 		}
 	}
 	return m

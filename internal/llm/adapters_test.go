@@ -180,14 +180,7 @@ func TestAdapterClassifiesFailures(t *testing.T) {
 			t.Run(string(p)+"/"+c.name, func(t *testing.T) {
 				srv := llmtest.Start(t)
 				srv.Script(p, c.reply)
-				prov := newProvider(t, p, srv.URL)
-				s, err := prov.Open(t.Context(), prov.Model(llm.TierMain), hello())
-				if err == nil {
-					for s.Next() {
-					}
-					err = s.Err()
-					s.Close()
-				}
+				err := openAndDrain(t, newProvider(t, p, srv.URL))
 				if err == nil {
 					t.Fatal("no error")
 				}
@@ -212,8 +205,7 @@ func TestAdapterReadsRetryAfter(t *testing.T) {
 			srv := llmtest.Start(t)
 			srv.Script(p, llmtest.Reply{Status: 429, RetryAfter: "7"})
 			prov := newProvider(t, p, srv.URL)
-			_, err := prov.Open(t.Context(), prov.Model(llm.TierMain), hello())
-			if e := asError(t, err); e.RetryAfter.Seconds() != 7 {
+			if e := asError(t, openAndDrain(t, prov)); e.RetryAfter.Seconds() != 7 {
 				t.Fatalf("retry after %s", e.RetryAfter)
 			}
 		})
@@ -238,4 +230,16 @@ func TestAnthropicMidStreamOverloadedErrorType(t *testing.T) {
 	if e := asError(t, s.Err()); e.Type != "overloaded_error" || text != "a" {
 		t.Fatalf("error %v after text %q", e, text)
 	}
+}
+
+// openAndDrain calls the provider directly and reads its stream to the end.
+func openAndDrain(t *testing.T, prov llm.Provider) error {
+	s, err := prov.Open(t.Context(), prov.Model(llm.TierMain), hello())
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	for s.Next() {
+	}
+	return s.Err()
 }

@@ -117,7 +117,16 @@ func (a *Anthropic) Params(model string, req *Request) (anthropic.MessageNewPara
 			case PartToolUse:
 				content = append(content, anthropic.NewToolUseBlock(part.ToolCallID, jsonObject(part.Input), part.ToolName))
 			case PartToolResult:
-				content = append(content, anthropic.NewToolResultBlock(part.ToolCallID, part.Text, part.IsError))
+				if part.Text == "" {
+					// An empty text block is refused; a result may have no content at all.
+					tr := &anthropic.ToolResultBlockParam{ToolUseID: part.ToolCallID}
+					if part.IsError {
+						tr.IsError = anthropic.Bool(true)
+					}
+					content = append(content, anthropic.ContentBlockParamUnion{OfToolResult: tr})
+				} else {
+					content = append(content, anthropic.NewToolResultBlock(part.ToolCallID, part.Text, part.IsError))
+				}
 			}
 		}
 		if len(content) == 0 {

@@ -193,3 +193,29 @@ func TestAnthropicMessageBatches(t *testing.T) {
 		t.Fatalf("callback error %v", err)
 	}
 }
+
+func TestAnthropicEmptyToolResult(t *testing.T) {
+	srv := llmtest.Start(t)
+	r := newRouter(t, srv, llmtest.NewClock(), llm.RouterConfig{}, llmtest.Anthropic)
+	req := hello()
+	req.Tools = []llm.Tool{memoryTool}
+	req.Messages = append(req.Messages,
+		llm.Message{Role: llm.RoleAssistant, Parts: []llm.Part{llm.ToolUsePart("toolu_1", "memory", nil)}},
+		llm.Message{Role: llm.RoleUser, Parts: []llm.Part{llm.ToolResultPart("toolu_1", "memory", "", true)}})
+	if _, _, err := run(t, r, req); err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Messages []struct {
+			Content []map[string]any `json:"content"`
+		} `json:"messages"`
+	}
+	srv.Requests(llmtest.Anthropic)[0].JSON(&body)
+	use, result := body.Messages[1].Content[0], body.Messages[2].Content[0]
+	if use["type"] != "tool_use" || len(use["input"].(map[string]any)) != 0 {
+		t.Fatalf("tool use %v", use)
+	}
+	if result["type"] != "tool_result" || result["tool_use_id"] != "toolu_1" || result["is_error"] != true || result["content"] != nil {
+		t.Fatalf("tool result %v", result)
+	}
+}

@@ -75,7 +75,7 @@ func (b *breaker) release() {
 	b.probing = false
 }
 
-// BreakerState names a provider's breaker state: "closed", "open" or "half_open".
+// stateName names the state: "closed", "open" or "half_open".
 func (b *breaker) stateName(now time.Time) string {
 	b.mu.Lock()
 	defer b.mu.Unlock()

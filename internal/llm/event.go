@@ -12,7 +12,8 @@ type EventType uint8
 const (
 	// EventText carries a fragment of reply text in Text.
 	EventText EventType = iota + 1
-	// EventToolStart opens tool call Index: ToolCallID and ToolName are set.
+	// EventToolStart opens tool call Index: ToolCallID and ToolName are set (and
+	// Signature, for providers that sign calls).
 	EventToolStart
 	// EventToolDelta carries a fragment of the tool call's JSON arguments in Text.
 	EventToolDelta
@@ -46,6 +47,7 @@ type Event struct {
 	ToolCallID string
 	ToolName   string
 	Input      json.RawMessage
+	Signature  []byte
 	Usage      Usage
 	StopReason StopReason
 	Err        error

@@ -34,26 +34,16 @@ func (g *Gemini) Name() string { return "gemini" }
 // Model returns the model serving tier t.
 func (g *Gemini) Model(t Tier) string { return g.cfg.model(t) }
 
-// Open sends the request and returns once the first chunk arrived: the SDK connects
-// lazily, on the first read.
+// Open prepares the call. The SDK connects on the first read, so the request is sent,
+// and its errors reported, by the stream's first Next: the router's first-token timeout
+// covers the whole wait.
 func (g *Gemini) Open(ctx context.Context, model string, req *Request) (Stream, error) {
 	contents, cfg, err := g.Params(req)
 	if err != nil {
 		return nil, &Error{Provider: g.Name(), Kind: KindInvalid, Err: err}
 	}
 	next, stop := iter.Pull2(g.client.Models.GenerateContentStream(ctx, model, contents, cfg))
-	s := &geminiStream{g: g, ctx: ctx, next: next, stop: stop}
-	first, err, ok := next()
-	if err != nil {
-		stop()
-		return nil, g.classify(ctx, err)
-	}
-	if !ok {
-		stop()
-		return nil, &Error{Provider: g.Name(), Kind: KindTransient, Type: "connection", Err: errors.New("empty stream")}
-	}
-	s.translate(first)
-	return s, nil
+	return &geminiStream{g: g, ctx: ctx, next: next, stop: stop}, nil
 }
 
 // Params converts a request to the SDK's contents and configuration.
@@ -100,7 +90,7 @@ func (g *Gemini) Params(req *Request) ([]*genai.Content, *genai.GenerateContentC
 						return nil, nil, errors.New("tool call " + p.ToolCallID + ": input is not a JSON object")
 					}
 				}
-				c.Parts = append(c.Parts, &genai.Part{FunctionCall: &genai.FunctionCall{ID: p.ToolCallID, Name: p.ToolName, Args: args}})
+				c.Parts = append(c.Parts, &genai.Part{FunctionCall: &genai.FunctionCall{ID: p.ToolCallID, Name: p.ToolName, Args: args}, ThoughtSignature: p.Signature})
 			case PartToolResult:
 				key := "output"
 				if p.IsError {
@@ -179,7 +169,7 @@ func (s *geminiStream) translate(r *genai.GenerateContentResponse) {
 					args = []byte("{}")
 				}
 				s.queue = append(s.queue,
-					Event{Type: EventToolStart, Index: s.calls, ToolCallID: id, ToolName: fc.Name},
+					Event{Type: EventToolStart, Index: s.calls, ToolCallID: id, ToolName: fc.Name, Signature: p.ThoughtSignature},
 					Event{Type: EventToolDelta, Index: s.calls, Text: string(args)},
 					Event{Type: EventToolEnd, Index: s.calls})
 			case p.Text != "" && !p.Thought:
@@ -209,7 +199,9 @@ func (s *geminiStream) Next() bool {
 			s.ended, s.err = true, s.g.classify(s.ctx, err)
 		case !ok:
 			s.ended = true
-			if s.reason == "" {
+			if s.ctx.Err() != nil {
+				s.err = classifyTransport(s.ctx, s.g.Name(), s.ctx.Err())
+			} else if s.reason == "" {
 				s.err = &Error{Provider: s.g.Name(), Kind: KindTransient, Type: "connection", Err: errors.New("stream ended without a finish reason")}
 			} else {
 				s.queue = append(s.queue, Event{Type: EventStop, StopReason: s.reason})

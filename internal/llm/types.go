@@ -35,6 +35,10 @@ type Part struct {
 	Input json.RawMessage `json:"input,omitempty"`
 	// IsError marks a tool result that reports a failure.
 	IsError bool `json:"is_error,omitempty"`
+	// Signature is opaque provider state attached to a tool call (Gemini's thought
+	// signature), to be sent back unchanged with the conversation. Keep it when storing
+	// the message.
+	Signature []byte `json:"signature,omitempty"`
 }
 
 // TextPart returns a text part.

@@ -140,7 +140,11 @@ func (s *Server) geminiSSE(w http.ResponseWriter, r *http.Request, in *Incoming,
 	}
 	var parts []any
 	for i, tc := range reply.ToolCalls {
-		parts = append(parts, map[string]any{"functionCall": map[string]any{"id": toolID(tc, "fc_", i), "name": tc.Name, "args": json.RawMessage(tc.Input)}})
+		part := map[string]any{"functionCall": map[string]any{"id": toolID(tc, "fc_", i), "name": tc.Name, "args": json.RawMessage(tc.Input)}}
+		if tc.Signature != nil {
+			part["thoughtSignature"] = tc.Signature
+		}
+		parts = append(parts, part)
 	}
 	input, output := reply.usage(in, len(chunks))
 	prompt := input + reply.Usage.CacheReadTokens

@@ -23,6 +23,8 @@ type ToolCall struct {
 	Name string
 	// Input is the JSON object of arguments.
 	Input string
+	// Signature is sent as the call's thoughtSignature (Gemini only).
+	Signature []byte
 }
 
 // Reply scripts one response of the fake model: what it says, which tools it calls, what
