@@ -40,7 +40,10 @@ func (m *Main) wireWeb() error {
 // publicConfig handles GET /api/v1/config: what the sign-in page needs to know.
 func (m *Main) publicConfig(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-cache")
-	httpx.JSON(w, http.StatusOK, map[string]any{"google_enabled": m.Config.GoogleClientID != ""})
+	httpx.JSON(w, http.StatusOK, map[string]any{
+		"google_enabled":         m.Config.GoogleClientID != "",
+		"require_verified_email": m.Config.RequireVerifiedEmail,
+	})
 }
 
 // webHandler serves the SPA: files that exist are served as they are (hashed assets cached

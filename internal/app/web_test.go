@@ -102,7 +102,7 @@ func TestPublicConfig(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{nil, `"google_enabled":false`},
+		{nil, `"google_enabled":false,"require_verified_email":true`},
 		{map[string]string{"ALLY_GOOGLE_CLIENT_ID": "id", "ALLY_GOOGLE_CLIENT_SECRET": "secret"}, `"google_enabled":true`},
 	} {
 		s := apptest.Start(t, dbtest.Target{Dialect: "sqlite"}, apptest.Options{Env: tc.env})

@@ -3,6 +3,7 @@ import { ConversationsProvider } from "./chat/conversations";
 import { ChatLayout } from "./chat/ChatLayout";
 import { Spinner } from "./components/ui";
 import { Forgot } from "./pages/Forgot";
+import { GoogleReturn } from "./pages/GoogleReturn";
 import { Reset } from "./pages/Reset";
 import { SignIn } from "./pages/SignIn";
 import { SignUp } from "./pages/SignUp";
@@ -24,6 +25,7 @@ const guestPages: Record<string, ComponentType> = {
   "/login": SignIn,
   "/signup": SignUp,
   "/forgot-password": Forgot,
+  "/auth/google": GoogleReturn,
 };
 
 export function App() {

@@ -46,17 +46,17 @@ export async function toApiError(res: Response): Promise<ApiError> {
 
 /** request sends a JSON request to the API with the session token, if any. */
 export async function request(method: string, path: string, body?: unknown, init?: RequestInit): Promise<Response> {
-  const headers: Record<string, string> = { Accept: "application/json" };
+  const headers: Record<string, string> = { Accept: "application/json", ...(init?.headers as Record<string, string> | undefined) };
   const token = storage.token();
   if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let res: Response;
   try {
     res = await fetch("/api/v1" + path, {
+      ...init,
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
-      ...init,
     });
   } catch (err) {
     if ((err as Error).name === "AbortError") throw err;

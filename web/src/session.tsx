@@ -72,12 +72,23 @@ export function useSession(): Session {
 
 export interface PublicConfig {
   google_enabled: boolean;
+  /** require_verified_email: whether chatting waits for a confirmed address. */
+  require_verified_email: boolean;
 }
 
 let configPromise: Promise<PublicConfig> | null = null;
 
 /** publicConfig is what the server tells signed-out visitors (e.g. whether Google sign-in is on). */
 export function publicConfig(): Promise<PublicConfig> {
-  configPromise ??= get<PublicConfig>("/config").catch(() => ({ google_enabled: false }));
+  configPromise ??= get<PublicConfig>("/config").catch(() => ({ google_enabled: false, require_verified_email: true }));
   return configPromise;
+}
+
+/** usePublicConfig returns the public configuration once loaded. */
+export function usePublicConfig(): PublicConfig | null {
+  const [c, setC] = useState<PublicConfig | null>(null);
+  useEffect(() => {
+    publicConfig().then(setC);
+  }, []);
+  return c;
 }

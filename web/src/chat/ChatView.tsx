@@ -1,7 +1,7 @@
 import { useEffect, useLayoutEffect, useRef } from "react";
 import { Spinner } from "../components/ui";
 import { Link } from "../router";
-import { useSession } from "../session";
+import { usePublicConfig, useSession } from "../session";
 import { Composer } from "./Composer";
 import { useConversations } from "./conversations";
 import { MessageView } from "./MessageView";
@@ -11,6 +11,8 @@ import { useChat } from "./useChat";
 /** ChatView is one conversation: its messages, the reply streaming in, and the composer. */
 export function ChatView({ id }: { id: string }) {
   const { user } = useSession();
+  const cfg = usePublicConfig();
+  const mustVerify = !!user && !user.email_verified && cfg?.require_verified_email === true;
   const convs = useConversations();
   const chat = useChat(id, () => convs.reload().catch(() => undefined));
   const scroller = useRef<HTMLDivElement>(null);
@@ -71,7 +73,7 @@ export function ChatView({ id }: { id: string }) {
       </div>
       <div className="chat-bottom">
         <div className="chat-column">
-          {chat.error ? <TurnError error={chat.error} onClose={chat.clearError} /> : user && !user.email_verified ? <VerifyBanner /> : null}
+          {chat.error ? <TurnError error={chat.error} onClose={chat.clearError} /> : mustVerify ? <VerifyBanner /> : null}
           <Composer onSend={chat.send} onStop={() => chat.stop().catch(() => undefined)} streaming={busy} />
           <p className="composer-note">Ally can make mistakes. Check important information.</p>
         </div>

@@ -2,7 +2,7 @@ import { useEffect } from "react";
 import { errorText } from "../api";
 import { Alert, useAsync } from "../components/ui";
 import { navigate } from "../router";
-import { useSession } from "../session";
+import { usePublicConfig, useSession } from "../session";
 import { Composer } from "./Composer";
 import { useConversations } from "./conversations";
 import { VerifyBanner } from "./TurnError";
@@ -13,6 +13,8 @@ const suggestions = ["Plan a relaxed weekend in Lisbon", "Explain a Go interface
 /** NewChat is the start page: a greeting and the composer; the first message opens a conversation. */
 export function NewChat() {
   const { user } = useSession();
+  const cfg = usePublicConfig();
+  const mustVerify = !!user && !user.email_verified && cfg?.require_verified_email === true;
   const convs = useConversations();
   const { error, run } = useAsync();
 
@@ -38,7 +40,7 @@ export function NewChat() {
           {greeting}
           {first ? `, ${first}` : ""}
         </h1>
-        {user && !user.email_verified && <VerifyBanner />}
+        {mustVerify && <VerifyBanner />}
         {error ? <Alert>{errorText(error)}</Alert> : null}
         <Composer onSend={start} onStop={() => undefined} streaming={false} placeholder="How can I help you today?" />
         <div className="suggestions">

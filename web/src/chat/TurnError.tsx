@@ -34,7 +34,7 @@ export function TurnError({ error, onClose }: { error: ApiError; onClose: () => 
       </Alert>
     );
   }
-  if (error.status === 403) return <VerifyBanner message={error.message} />;
+  if (error.code === "email_not_verified") return <VerifyBanner />;
   if (error.code === "no_provider") {
     return (
       <Alert kind="warning">
@@ -57,12 +57,12 @@ export function TurnError({ error, onClose }: { error: ApiError; onClose: () => 
 }
 
 /** VerifyBanner asks the person to confirm their email and offers to resend the link. */
-export function VerifyBanner({ message }: { message?: string }) {
+export function VerifyBanner() {
   const [state, setState] = useState<"idle" | "sent" | "error">("idle");
   const [err, setErr] = useState("");
   const resend = async () => {
     try {
-      await post("/auth/verify-email/resend");
+      await post("/auth/verify-email/resend", {});
       setState("sent");
     } catch (e) {
       setErr(errorText(e));
@@ -71,8 +71,7 @@ export function VerifyBanner({ message }: { message?: string }) {
   };
   return (
     <Alert kind="warning">
-      <strong>Confirm your email address to start chatting.</strong> {message && message !== "" ? null : null}
-      We sent you a link when you signed up.{" "}
+      <strong>Confirm your email address to start chatting.</strong> We sent you a link when you signed up.{" "}
       {state === "sent" ? (
         <span>A new link is on its way.</span>
       ) : (

@@ -41,6 +41,12 @@ const marked = new Marked({
   gfm: true,
   breaks: false,
   renderer: {
+    // Raw HTML in a reply or a memory file is shown as text, as written: never parsed as
+    // markup (so it can neither run nor restyle the page, and the browser never even sees
+    // an event-handler attribute to refuse).
+    html({ text }: Tokens.HTML | Tokens.Tag) {
+      return escape(text);
+    },
     code({ text, lang }: Tokens.Code) {
       const language = (lang ?? "").trim().split(/\s+/)[0] ?? "";
       return (
@@ -61,8 +67,9 @@ DOMPurify.addHook("afterSanitizeAttributes", (node) => {
 });
 
 /**
- * renderMarkdown turns model output or memory text into safe HTML (SEC-2): GFM markdown,
- * then DOMPurify removes scripts, event handlers, javascript: URLs, styles and forms.
+ * renderMarkdown turns model output or memory text into safe HTML (SEC-2): GFM markdown
+ * with raw HTML escaped, then DOMPurify as a second line of defence removes anything
+ * active that markdown itself can produce (javascript: links, for one).
  */
 export function renderMarkdown(src: string): string {
   const html = marked.parse(src, { async: false }) as string;

@@ -1,7 +1,7 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { errorText, post } from "../api";
 import { Alert, Field, useAsync } from "../components/ui";
-import { Link } from "../router";
+import { Link, useLocation } from "../router";
 import { publicConfig, useSession } from "../session";
 import type { User } from "../types";
 import { AuthLayout } from "./AuthLayout";
@@ -12,6 +12,7 @@ export function SignIn() {
   const [password, setPassword] = useState("");
   const [google, setGoogle] = useState(false);
   const { busy, error, run } = useAsync();
+  const googleError = useLocation().query.get("error");
 
   useEffect(() => {
     publicConfig().then((c) => setGoogle(c.google_enabled));
@@ -45,7 +46,7 @@ export function SignIn() {
         </>
       )}
       <form onSubmit={submit} noValidate>
-        {error ? <Alert>{errorText(error)}</Alert> : null}
+        {error ? <Alert>{errorText(error)}</Alert> : googleError ? <Alert>{googleMessages[googleError] ?? googleMessages.google_failed}</Alert> : null}
         <Field label="Email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
         <Field
           label="Password"
@@ -65,6 +66,12 @@ export function SignIn() {
     </AuthLayout>
   );
 }
+
+const googleMessages: Record<string, string> = {
+  google_cancelled: "Google sign-in was cancelled.",
+  google_state: "That Google sign-in took too long or was opened in another browser. Please try again.",
+  google_failed: "Google sign-in did not work. Please try again, or sign in with your email and password.",
+};
 
 function GoogleMark() {
   return (

@@ -19,14 +19,15 @@ export function Verify() {
     sent.current = true; // the token is single-use: never send it twice
     post("/auth/verify-email", { token })
       .then(async () => {
+        // Signed in (or signing in as the page loads): show the account as confirmed.
+        await refresh().catch(() => undefined);
         setState("done");
-        if (user) await refresh().catch(() => undefined);
       })
       .catch((err) => {
         setError(err);
         setState("failed");
       });
-  }, [token, user, refresh]);
+  }, [token, refresh]);
 
   return (
     <AuthLayout title="Confirm your email">

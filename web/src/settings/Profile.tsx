@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from "react";
-import { ApiError, errorText, patch, post } from "../api";
+import { ApiError, errorText, patch } from "../api";
 import { Alert, Field, useAsync } from "../components/ui";
 import { useSession } from "../session";
 import type { User } from "../types";
@@ -27,6 +27,8 @@ function Details({ user, onSaved }: { user: User; onSaved: (u: User) => void }) 
   const [name, setName] = useState(user.name);
   const [email, setEmail] = useState(user.email);
   const [timezone, setTimezone] = useState(user.timezone || "UTC");
+  const [current, setCurrent] = useState("");
+  const emailChanged = email.trim().toLowerCase() !== user.email;
   const [saved, setSaved] = useState("");
   const { busy, error, run } = useAsync();
   const fieldErr = (f: string) => (error instanceof ApiError && error.field === f ? error.message : undefined);
@@ -37,9 +39,10 @@ function Details({ user, onSaved }: { user: User; onSaved: (u: User) => void }) 
     setSaved("");
     run(async () => {
       const body: Record<string, string> = { name, timezone };
-      if (email.trim().toLowerCase() !== user.email) body.email = email;
+      if (emailChanged) Object.assign(body, { email, current_password: current });
       const u = await patch<User>("/me", body);
       onSaved(u);
+      setCurrent("");
       setSaved(body.email ? `Saved. We sent a link to ${email} to confirm the new address.` : "Saved.");
     });
   };
@@ -66,6 +69,17 @@ function Details({ user, onSaved }: { user: User; onSaved: (u: User) => void }) 
                 : "Not confirmed yet."
           }
         />
+        {emailChanged && (
+          <Field
+            label="Current password"
+            type="password"
+            autoComplete="current-password"
+            value={current}
+            onChange={(e) => setCurrent(e.target.value)}
+            hint="Needed to change your email address."
+            error={fieldErr("current_password")}
+          />
+        )}
         <div className="field">
           <label htmlFor="tz">Timezone</label>
           <select id="tz" value={timezone} onChange={(e) => setTimezone(e.target.value)}>
@@ -104,7 +118,7 @@ function Password() {
     e.preventDefault();
     setDone(false);
     run(async () => {
-      await post("/me/password", { current_password: current, new_password: next });
+      await patch("/me", { current_password: current, password: next });
       setCurrent("");
       setNext("");
       setDone(true);

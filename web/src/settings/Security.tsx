@@ -122,7 +122,7 @@ function History() {
       {!rows && !error && <Spinner />}
       {rows && rows.length === 0 && <p className="empty-note">No sign-ins yet.</p>}
       {rows && rows.length > 0 && (
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Sign-in history">
           <table className="table">
             <thead>
               <tr>

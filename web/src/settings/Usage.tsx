@@ -19,9 +19,41 @@ const money = (n: number) => new Intl.NumberFormat(undefined, { style: "currency
 
 const RANGE = 30;
 
+interface Allowance {
+  used: number;
+  limit: number | null;
+  remaining?: number | null;
+}
+interface Today {
+  reset_at?: string;
+  messages?: Allowance;
+  tokens?: Allowance;
+}
+
+function Meter({ label, a }: { label: string; a?: Allowance }) {
+  if (!a) return null;
+  const pct = a.limit ? Math.min(100, Math.round((a.used / a.limit) * 100)) : 0;
+  return (
+    <div className="meter">
+      <div className="meter-head">
+        <span>{label}</span>
+        <span className="muted">
+          {formatNumber(a.used)}
+          {a.limit !== null ? ` of ${formatNumber(a.limit)}` : " (no limit)"}
+        </span>
+      </div>
+      {a.limit !== null && (
+        <progress className="meter-bar" max={100} value={pct} aria-label={`${label}: ${pct}% used`}>
+          {pct}%
+        </progress>
+      )}
+    </div>
+  );
+}
+
 /** Usage shows tokens and cost per day and per conversation (CHAT-6). */
 export default function Usage() {
-  const [data, setData] = useState<{ days: Row[]; conversations: Row[]; totals?: Row } | null>(null);
+  const [data, setData] = useState<{ days: Row[]; conversations: Row[]; totals?: Row; today?: Today; plan?: { name?: string } } | null>(null);
   const [error, setError] = useState<unknown>(null);
 
   useEffect(() => {
@@ -34,6 +66,8 @@ export default function Usage() {
           days: (res.days ?? res.daily ?? []) as Row[],
           conversations: (res.conversations ?? res.by_conversation ?? []) as Row[],
           totals: (res.totals ?? res.total) as Row | undefined,
+          today: res.today as Today | undefined,
+          plan: res.plan as { name?: string } | undefined,
         }),
       )
       .catch(setError);
@@ -71,12 +105,20 @@ export default function Usage() {
         </div>
         <UsageChart days={points} currency={money} />
       </section>
+      {data.today && (
+        <section className="panel">
+          <h2>Today{data.plan?.name ? ` on the ${data.plan.name} plan` : ""}</h2>
+          <Meter label="Messages" a={data.today.messages} />
+          <Meter label="Tokens" a={data.today.tokens} />
+          {data.today.reset_at && <p className="muted small">Resets {new Date(data.today.reset_at).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" })}.</p>}
+        </section>
+      )}
       <section className="panel">
         <h2>By conversation</h2>
         {convs.length === 0 ? (
           <p className="empty-note">No usage in this period.</p>
         ) : (
-          <div className="table-wrap">
+          <div className="table-wrap" tabIndex={0} role="region" aria-label="Usage by conversation">
             <table className="table">
               <thead>
                 <tr>
