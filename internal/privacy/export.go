@@ -39,7 +39,7 @@ func (s *Service) Export(ctx context.Context, userID string, w io.Writer) error 
 	e := &exportWriter{w: bw}
 	e.raw("{\n")
 	e.field("format_version", FormatVersion, true)
-	e.field("exported_at", s.now().UTC().Format(time.RFC3339Nano), false)
+	e.field("exported_at", exportTime(db.Millis(s.now())), false)
 	e.field("user_id", userID, false)
 	for _, t := range s.reg.UserTables() {
 		if err := e.section(ctx, tx, t, userID); err != nil {
