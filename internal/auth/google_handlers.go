@@ -149,9 +149,16 @@ func (s *Service) linkGoogle(ctx context.Context, tx *sql.Tx, c googleClaims) (s
 	if err := s.insertIdentity(ctx, tx, u.ID, c); err != nil {
 		return "", err
 	}
-	// The provider vouched for the address.
-	_, err = tx.ExecContext(ctx, `UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1) WHERE id = $2`, now, u.ID)
-	return u.ID, err
+	if u.EmailVerified {
+		return u.ID, nil
+	}
+	// Nobody had proved the mailbox: whoever signed up with this address may not be its
+	// owner, who has just proved it through the provider. Their password and sessions go,
+	// so a pre-registered account cannot be used to spy on the owner.
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET email_verified_at = $1, password_hash = NULL, updated_at = $1 WHERE id = $2`, now, u.ID); err != nil {
+		return "", fmt.Errorf("auth: verify linked account: %w", err)
+	}
+	return u.ID, revokeSessions(ctx, tx, u.ID, "", s.now())
 }
 
 func (s *Service) insertIdentity(ctx context.Context, tx *sql.Tx, userID string, c googleClaims) error {

@@ -109,7 +109,8 @@ func TestGoogleSignIn(t *testing.T) {
 		s := start(t, tg, map[string]string{
 			"ALLY_GOOGLE_CLIENT_ID": m.ClientID, "ALLY_GOOGLE_CLIENT_SECRET": m.ClientSecret, "ALLY_GOOGLE_ISSUER_URL": m.Issuer(),
 		})
-		existingID, _ := authtest.NewUser(t, s, authtest.Email("linked@example.com"), authtest.Unverified())
+		existingID, squatter := authtest.NewUser(t, s, authtest.Email("linked@example.com"), authtest.Unverified())
+		verifiedID, _ := authtest.NewUser(t, s, authtest.Email("owner@example.com"))
 
 		exchange := func(code string, age bool) *apptest.Response {
 			return s.Do("POST", "/api/v1/auth/google/exchange", "", map[string]any{"code": code, "age_confirmed": age})
@@ -185,6 +186,25 @@ func TestGoogleSignIn(t *testing.T) {
 			if res.Status != 200 || out.User.ID != existingID {
 				t.Fatalf("signed in to %q, want %q: %s", out.User.ID, existingID, res.Body)
 			}
+			// The address had never been proved: the password and sessions set before
+			// the owner proved it through Google are gone (no pre-registration takeover).
+			if s.Do("GET", "/api/v1/me", squatter, nil).Status != 401 {
+				t.Fatal("a session of the unproven account survived the link")
+			}
+			if s.Do("POST", "/api/v1/auth/login", "", map[string]any{"email": "linked@example.com", "password": authtest.Password}).Status != 401 {
+				t.Fatal("the unproven account's password still works")
+			}
+		})
+
+		t.Run("linking a verified account keeps its password", func(t *testing.T) {
+			m.QueueUser(&googleUser{sub: "g-9", email: "owner@example.com", verified: true})
+			_, loc := googleRound(t, s, browser(t), nil, "")
+			var out struct{ User struct{ ID string } }
+			exchange(loc.Query().Get("code"), false).JSON(t, &out)
+			if out.User.ID != verifiedID {
+				t.Fatalf("signed in to %q, want %q", out.User.ID, verifiedID)
+			}
+			login(t, s, "owner@example.com", authtest.Password)
 		})
 
 		refusals := []struct {
