@@ -153,13 +153,20 @@ func NewRegistry(tables []Table) (*Registry, error) {
 		}
 		sections[t.Section] = t.Name
 	}
+	// The purge deletes in reverse order, so a table reached through another must come
+	// after it: its rows go while the rows that lead to their owner still exist.
+	seen := map[string]bool{}
 	for _, t := range tables {
 		for o := t.Owner; o != nil && o.Parent != ""; o = o.Next {
 			p, ok := r.byName[o.Parent]
 			if !ok || !p.UserOwned() {
 				return nil, fmt.Errorf("privacy: %s reaches its owner through %s, which is not a declared user-owned table", t.Name, o.Parent)
 			}
+			if !seen[o.Parent] {
+				return nil, fmt.Errorf("privacy: %s reaches its owner through %s, so it must be declared after it", t.Name, o.Parent)
+			}
 		}
+		seen[t.Name] = true
 	}
 	return r, nil
 }

@@ -103,6 +103,7 @@ func TestRegistryRefusesBadDeclarations(t *testing.T) {
 		{"system without reason", []privacy.Table{privacy.SystemTable("a", " ")}, "needs a reason"},
 		{"user table without section", []privacy.Table{privacy.UserTable("a", "", privacy.ByUserID())}, "needs an export section"},
 		{"shared section", []privacy.Table{privacy.UserTable("a", "s", privacy.ByUserID()), privacy.UserTable("b", "s", privacy.ByUserID())}, "share export section"},
+		{"child before parent", []privacy.Table{privacy.UserTable("a", "s", privacy.Via("b_id", "b", "id", privacy.ByUserID())), privacy.UserTable("b", "t", privacy.ByUserID())}, "declared after"},
 		{"path through undeclared table", []privacy.Table{privacy.UserTable("a", "s", privacy.Via("b_id", "b", "id", privacy.ByUserID()))}, "not a declared user-owned table"},
 	}
 	for _, tt := range tests {
