@@ -16,7 +16,7 @@ const password = "correct horse battery staple";
 
 before(async () => {
   // Replies stream slowly enough to reload in the middle of one.
-  stack = await startStack({ fakeArgs: ["-chunk-delay", "40ms", "-words", "60"] });
+  stack = await startStack({ fakeArgs: ["-ttft", "100ms", "-tps", "25", "-words", "60"] });
   mkdirSync(artifacts, { recursive: true });
   browser = await launchBrowser();
   page = await browser.context.newPage();
@@ -261,6 +261,9 @@ test("at phone width (360 px) every page fits and works", async () => {
   await page.getByRole("button", { name: "Open menu" }).click();
   await page.locator(".sidebar.open").waitFor();
   await audit("13-mobile-sidebar");
+  await page.keyboard.press("Escape");
+  await page.locator(".sidebar.open").waitFor({ state: "detached" });
+  await page.getByRole("button", { name: "Open menu" }).click();
   await page.locator(".conv-item .conv-link").first().click();
   await page.waitForURL(/\/c\//);
   await waitReplyDone();

@@ -30,7 +30,7 @@ export function freePort() {
 export function build(dir) {
   const out = { ally: join(dir, "ally"), fakellm: join(dir, "fakellm") };
   execFileSync("go", ["build", "-o", out.ally, "./cmd/ally"], { cwd: repo, stdio: "inherit" });
-  execFileSync("go", ["build", "-o", out.fakellm, process.env.FAKELLM_PKG || "./cmd/fakellm"], { cwd: repo, stdio: "inherit" });
+  execFileSync("go", ["build", "-o", out.fakellm, "./cmd/fakellm"], { cwd: repo, stdio: "inherit" });
   return out;
 }
 

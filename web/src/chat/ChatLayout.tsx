@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useCallback, useState } from "react";
 import { IconMenu, IconPlus } from "../components/icons";
 import { navigate } from "../router";
 import { ChatView } from "./ChatView";
@@ -8,9 +8,10 @@ import { Sidebar } from "./Sidebar";
 /** ChatLayout is the signed-in home: sidebar and the open conversation (or a new one). */
 export function ChatLayout({ id }: { id: string }) {
   const [open, setOpen] = useState(false);
+  const close = useCallback(() => setOpen(false), []);
   return (
     <div className="app-shell">
-      <Sidebar activeId={id} open={open} onClose={() => setOpen(false)} />
+      <Sidebar activeId={id} open={open} onClose={close} />
       {open && <div className="scrim" onClick={() => setOpen(false)} aria-hidden="true" />}
       <main className="main">
         <header className="topbar only-mobile">

@@ -1,3 +1,4 @@
+import { useEffect, useRef } from "react";
 import { IconPlus, IconSearch, IconSettings, IconX } from "../components/icons";
 import { Logo } from "../components/Logo";
 import { Link, navigate } from "../router";
@@ -9,6 +10,15 @@ import { useConversations } from "./conversations";
 export function Sidebar({ activeId, open, onClose }: { activeId: string; open: boolean; onClose: () => void }) {
   const convs = useConversations();
   const { user } = useSession();
+  const closeRef = useRef<HTMLButtonElement>(null);
+  // On a phone the sidebar is a drawer: focus moves into it, Escape closes it.
+  useEffect(() => {
+    if (!open) return;
+    closeRef.current?.focus();
+    const key = (e: KeyboardEvent) => e.key === "Escape" && onClose();
+    window.addEventListener("keydown", key);
+    return () => window.removeEventListener("keydown", key);
+  }, [open, onClose]);
   return (
     <aside className={"sidebar" + (open ? " open" : "")} aria-label="Conversations">
       <div className="sidebar-top">
@@ -16,7 +26,7 @@ export function Sidebar({ activeId, open, onClose }: { activeId: string; open: b
           <Logo size={26} />
           <span>Ally</span>
         </Link>
-        <button type="button" className="icon-btn only-mobile" aria-label="Close menu" onClick={onClose}>
+        <button ref={closeRef} type="button" className="icon-btn only-mobile" aria-label="Close menu" onClick={onClose}>
           <IconX />
         </button>
       </div>

@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useRef, useState, type RefObject } from "react";
 import { formatNumber } from "../components/ui";
 
 export interface DayPoint {
@@ -7,15 +7,30 @@ export interface DayPoint {
   cost: number;
 }
 
-const W = 640;
 const H = 220;
 const PAD = { top: 12, right: 8, bottom: 28, left: 44 };
 
-function niceMax(v: number): number {
-  if (v <= 0) return 1;
-  const p = Math.pow(10, Math.floor(Math.log10(v)));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
+/** scale picks a round tick step (1, 2 or 5 times a power of ten) and the axis top. */
+function scale(v: number, ticks = 4): { max: number; step: number } {
+  if (v <= 0) return { max: ticks, step: 1 };
+  const raw = v / ticks;
+  const p = Math.pow(10, Math.floor(Math.log10(raw)));
+  const step = [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw) ?? 10 * p;
+  return { max: step * Math.ceil(v / step), step };
+}
+
+/** useWidth follows an element's width, so the chart is drawn at its real size (text stays legible on a phone). */
+function useWidth<T extends HTMLElement>(): [RefObject<T | null>, number] {
+  const ref = useRef<T>(null);
+  const [w, setW] = useState(640);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => setW(Math.max(240, Math.round(el.clientWidth))));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+  return [ref, w];
 }
 
 const short = (n: number) => (n >= 1e6 ? `${+(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${+(n / 1e3).toFixed(1)}k` : String(Math.round(n)));
@@ -23,18 +38,20 @@ const short = (n: number) => (n >= 1e6 ? `${+(n / 1e6).toFixed(1)}M` : n >= 1e3 
 /** UsageChart draws daily tokens as bars (a small SVG chart: no charting library needed). */
 export function UsageChart({ days, currency }: { days: DayPoint[]; currency: (n: number) => string }) {
   const [hover, setHover] = useState<number | null>(null);
-  const max = niceMax(Math.max(0, ...days.map((d) => d.tokens)));
+  const [ref, W] = useWidth<HTMLElement>();
+  const { max, step } = scale(Math.max(0, ...days.map((d) => d.tokens)));
   const iw = W - PAD.left - PAD.right;
   const ih = H - PAD.top - PAD.bottom;
   const bw = iw / Math.max(1, days.length);
   const y = (v: number) => PAD.top + ih - (v / max) * ih;
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * max);
-  const labelEvery = Math.ceil(days.length / 7);
+  const ticks: number[] = [];
+  for (let t = 0; t <= max + step / 2; t += step) ticks.push(t);
+  const labelEvery = Math.ceil(days.length / Math.max(2, Math.floor(iw / 90)));
   const total = days.reduce((a, d) => a + d.tokens, 0);
   const shown = hover !== null ? days[hover] : null;
 
   return (
-    <figure className="chart">
+    <figure className="chart" ref={ref}>
       <div className="chart-readout" aria-live="polite">
         {shown ? (
           <>
