@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/subtle"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"myally.app/ally/internal/db"
 	"myally.app/ally/internal/errs"
@@ -46,11 +48,30 @@ func (s *Service) handleGoogleStart(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, errs.Wrap(err, errs.Unavailable, "Google sign-in is unavailable right now; try again later"))
 		return
 	}
+	s.setGoogleCookie(w, binding, googleFlowLifetime)
+	http.Redirect(w, r, authURL, http.StatusFound)
+}
+
+// setGoogleCookie binds a sign-in in progress to this browser. SameSite=Lax lets it ride
+// along on the provider's top-level redirect back; it is readable by the server only.
+func (s *Service) setGoogleCookie(w http.ResponseWriter, binding string, life time.Duration) {
 	http.SetCookie(w, &http.Cookie{
-		Name: googleCookie, Value: binding, Path: googleCookiePath, MaxAge: int(googleFlowLifetime.Seconds()),
+		Name: googleCookie, Value: binding, Path: googleCookiePath, MaxAge: int(life.Seconds()),
 		HttpOnly: true, Secure: strings.HasPrefix(s.cfg.PublicURL, "https://"), SameSite: http.SameSiteLaxMode,
 	})
-	http.Redirect(w, r, authURL, http.StatusFound)
+}
+
+func (s *Service) clearGoogleCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: googleCookie, Value: "", Path: googleCookiePath, MaxAge: -1, HttpOnly: true,
+		Secure: strings.HasPrefix(s.cfg.PublicURL, "https://"), SameSite: http.SameSiteLaxMode})
+}
+
+// googleBinding returns the browser's binding secret, or "".
+func googleBinding(r *http.Request) string {
+	if c, err := r.Cookie(googleCookie); err == nil {
+		return c.Value
+	}
+	return ""
 }
 
 // handleGoogleCallback finishes the provider's side of the flow and sends the browser to
@@ -61,16 +82,13 @@ func (s *Service) handleGoogleCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	http.SetCookie(w, &http.Cookie{Name: googleCookie, Value: "", Path: googleCookiePath, MaxAge: -1, HttpOnly: true})
 	q := r.URL.Query()
 	fail := func(code string, cause error) {
+		s.clearGoogleCookie(w)
 		s.logger.Warn("google sign-in refused", "reason", code, "error", cause, "request_id", httpx.RequestID(ctx))
 		http.Redirect(w, r, s.cfg.PublicURL+"/login?error="+url.QueryEscape(code), http.StatusFound)
 	}
-	var binding string
-	if c, err := r.Cookie(googleCookie); err == nil {
-		binding = c.Value
-	}
+	binding := googleBinding(r)
 	flow, err := s.takeGoogleFlow(ctx, q.Get("state"), binding)
 	if err != nil {
 		fail("google_state", err)
@@ -90,17 +108,19 @@ func (s *Service) handleGoogleCallback(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	code, kind, err := s.grantGoogle(ctx, claims)
+	code, kind, err := s.grantGoogle(ctx, claims, binding)
 	if err != nil {
 		fail("google_failed", err)
 		return
 	}
+	// The cookie now binds the one-time code to this browser until it is exchanged.
+	s.setGoogleCookie(w, binding, googleGrantLifetime)
 	http.Redirect(w, r, s.cfg.PublicURL+"/auth/google?kind="+kind+"&code="+url.QueryEscape(code), http.StatusFound)
 }
 
 // grantGoogle finds or links the account of a verified Google identity and stores a
 // one-time grant for the web app: a sign-in, or a new account awaiting the 18+ answer.
-func (s *Service) grantGoogle(ctx context.Context, c googleClaims) (code, kind string, err error) {
+func (s *Service) grantGoogle(ctx context.Context, c googleClaims, binding string) (code, kind string, err error) {
 	code = newSecret()
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		userID, err := s.linkGoogle(ctx, tx, c)
@@ -118,8 +138,8 @@ func (s *Service) grantGoogle(ctx context.Context, c googleClaims) (code, kind s
 			user = sql.NullString{String: userID, Valid: true}
 		}
 		now := s.now()
-		_, err = tx.ExecContext(ctx, `INSERT INTO oauth_grants (code_hash, kind, user_id, data, created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6)`, hashSecret(code), kind, user, data, db.Millis(now), db.Millis(now.Add(googleGrantLifetime)))
+		_, err = tx.ExecContext(ctx, `INSERT INTO oauth_grants (code_hash, kind, user_id, data, binding_hash, created_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, hashSecret(code), kind, user, data, hashSecret(binding), db.Millis(now), db.Millis(now.Add(googleGrantLifetime)))
 		return err
 	})
 	return code, kind, err
@@ -202,13 +222,14 @@ func (s *Service) handleGoogleExchange(w http.ResponseWriter, r *http.Request) {
 	var userID string
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		userID, err = s.redeemGoogleGrant(ctx, tx, req)
+		userID, err = s.redeemGoogleGrant(ctx, tx, req, googleBinding(r))
 		return err
 	})
 	if err != nil {
 		httpx.Error(w, r, err)
 		return
 	}
+	s.clearGoogleCookie(w)
 	u, err := s.UserByID(ctx, userID)
 	if err != nil {
 		httpx.Error(w, r, err)
@@ -226,20 +247,24 @@ var errGrantInvalid = errs.InvalidField("code", "this Google sign-in has expired
 
 // redeemGoogleGrant uses a grant inside tx and returns the account to sign in to,
 // creating it for a new identity.
-func (s *Service) redeemGoogleGrant(ctx context.Context, tx *sql.Tx, req googleExchangeRequest) (string, error) {
-	if req.Code == "" || len(req.Code) > 200 {
+func (s *Service) redeemGoogleGrant(ctx context.Context, tx *sql.Tx, req googleExchangeRequest, binding string) (string, error) {
+	if req.Code == "" || len(req.Code) > 200 || binding == "" {
 		return "", errGrantInvalid
 	}
 	now := s.now()
-	var kind, data string
+	var kind, data, bindingHash string
 	var user sql.NullString
-	err := tx.QueryRowContext(ctx, `SELECT kind, user_id, data FROM oauth_grants
-		WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2`, hashSecret(req.Code), db.Millis(now)).Scan(&kind, &user, &data)
+	err := tx.QueryRowContext(ctx, `SELECT kind, user_id, data, binding_hash FROM oauth_grants
+		WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2`, hashSecret(req.Code), db.Millis(now)).Scan(&kind, &user, &data, &bindingHash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", errGrantInvalid
 	}
 	if err != nil {
 		return "", fmt.Errorf("auth: read grant: %w", err)
+	}
+	// Only the browser that went through the sign-in may use its code.
+	if subtle.ConstantTimeCompare([]byte(bindingHash), []byte(hashSecret(binding))) != 1 {
+		return "", errGrantInvalid
 	}
 	if kind == grantSignup && !req.AgeConfirmed {
 		return "", &errs.Error{Code: errs.Invalid, Field: "age_confirmed", Message: "confirm that you are 18 or older to create your account",

@@ -1,7 +1,9 @@
 package auth_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -112,8 +114,17 @@ func TestGoogleSignIn(t *testing.T) {
 		existingID, squatter := authtest.NewUser(t, s, authtest.Email("linked@example.com"), authtest.Unverified())
 		verifiedID, _ := authtest.NewUser(t, s, authtest.Email("owner@example.com"))
 
-		exchange := func(code string, age bool) *apptest.Response {
-			return s.Do("POST", "/api/v1/auth/google/exchange", "", map[string]any{"code": code, "age_confirmed": age})
+		// exchange posts the one-time code from the browser that went through the sign-in.
+		exchange := func(c *http.Client, code string, age bool) *apptest.Response {
+			t.Helper()
+			body, _ := json.Marshal(map[string]any{"code": code, "age_confirmed": age})
+			res, err := c.Post(s.URL+"/api/v1/auth/google/exchange", "application/json", bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			raw, _ := io.ReadAll(res.Body)
+			return &apptest.Response{Status: res.StatusCode, Header: res.Header, Body: raw}
 		}
 		refused := func(t *testing.T, loc *url.URL, want string) {
 			t.Helper()
@@ -124,15 +135,19 @@ func TestGoogleSignIn(t *testing.T) {
 
 		t.Run("new account asks for 18+, then signs in", func(t *testing.T) {
 			m.QueueUser(&googleUser{sub: "g-1", email: "Gina@Example.com", name: "Gina", picture: "https://pics.example/g.png", verified: true})
-			_, loc := googleRound(t, s, browser(t), nil, "")
+			c := browser(t)
+			_, loc := googleRound(t, s, c, nil, "")
 			if loc.Path != "/auth/google" || loc.Query().Get("kind") != "signup" || loc.Query().Get("token") != "" {
 				t.Fatalf("callback went to %s", loc)
 			}
 			code := loc.Query().Get("code")
-			if res := exchange(code, false); res.Status != 400 || res.ErrorCode() != "invalid_request" {
+			if res := exchange(c, code, false); res.Status != 400 || res.ErrorCode() != "invalid_request" {
 				t.Fatalf("without 18+: %d %s", res.Status, res.Body)
 			}
-			res := exchange(code, true)
+			if res := exchange(browser(t), code, true); res.Status != 400 {
+				t.Fatalf("the code worked in another browser: %d %s", res.Status, res.Body)
+			}
+			res := exchange(c, code, true)
 			if res.Status != 200 {
 				t.Fatalf("exchange: %d %s", res.Status, res.Body)
 			}
@@ -160,27 +175,29 @@ func TestGoogleSignIn(t *testing.T) {
 			if err := s.DB.R.QueryRow(`SELECT issuer, subject FROM identities WHERE email = 'gina@example.com'`).Scan(&issuer, &subject); err != nil || issuer != m.Issuer() || subject != "g-1" {
 				t.Fatalf("identity (%q, %q) %v", issuer, subject, err)
 			}
-			if res := exchange(code, true); res.Status != 400 {
+			if res := exchange(c, code, true); res.Status != 400 {
 				t.Fatalf("a used code worked again: %d", res.Status)
 			}
 			// The next sign-in finds the identity, even with a changed address at Google.
 			m.QueueUser(&googleUser{sub: "g-1", email: "gina.new@example.com", verified: true})
-			_, loc = googleRound(t, s, browser(t), nil, "")
+			c = browser(t)
+			_, loc = googleRound(t, s, c, nil, "")
 			if loc.Query().Get("kind") != "login" {
 				t.Fatalf("second sign-in: %s", loc)
 			}
-			if res := exchange(loc.Query().Get("code"), false); res.Status != 200 {
+			if res := exchange(c, loc.Query().Get("code"), false); res.Status != 200 {
 				t.Fatalf("second exchange: %d %s", res.Status, res.Body)
 			}
 		})
 
 		t.Run("links an existing account on a verified address", func(t *testing.T) {
 			m.QueueUser(&googleUser{sub: "g-2", email: "linked@example.com", verified: true})
-			_, loc := googleRound(t, s, browser(t), nil, "")
+			c := browser(t)
+			_, loc := googleRound(t, s, c, nil, "")
 			if loc.Query().Get("kind") != "login" {
 				t.Fatalf("callback went to %s", loc)
 			}
-			res := exchange(loc.Query().Get("code"), false)
+			res := exchange(c, loc.Query().Get("code"), false)
 			var out struct{ User struct{ ID string } }
 			res.JSON(t, &out)
 			if res.Status != 200 || out.User.ID != existingID {
@@ -198,9 +215,10 @@ func TestGoogleSignIn(t *testing.T) {
 
 		t.Run("linking a verified account keeps its password", func(t *testing.T) {
 			m.QueueUser(&googleUser{sub: "g-9", email: "owner@example.com", verified: true})
-			_, loc := googleRound(t, s, browser(t), nil, "")
+			c := browser(t)
+			_, loc := googleRound(t, s, c, nil, "")
 			var out struct{ User struct{ ID string } }
-			exchange(loc.Query().Get("code"), false).JSON(t, &out)
+			exchange(c, loc.Query().Get("code"), false).JSON(t, &out)
 			if out.User.ID != verifiedID {
 				t.Fatalf("signed in to %q, want %q", out.User.ID, verifiedID)
 			}
