@@ -50,7 +50,7 @@ type Config struct {
 	GeminiBaseURL    string `env:"GOOGLE_GEMINI_BASE_URL" default:"" doc:"Gemini API base URL; empty for the official endpoint."`
 
 	// Model providers: order, models per tier, timeouts, retries and circuit breakers.
-	LLMProviders           []string      `env:"ALLY_LLM_PROVIDERS" default:"anthropic,openai,gemini" doc:"Order in which model providers are tried, comma-separated; a provider is used only when configured (API key set; for openai an API key or OPENAI_BASE_URL)."`
+	LLMProviders           []string      `env:"ALLY_LLM_PROVIDERS" default:"anthropic,openai,gemini" doc:"Order in which model providers are tried, comma-separated; a provider is used only when its API key is set."`
 	LLMAnthropicModel      string        `env:"ALLY_LLM_ANTHROPIC_MODEL" default:"claude-sonnet-4-5" doc:"Claude model that answers users."`
 	LLMAnthropicSmallModel string        `env:"ALLY_LLM_ANTHROPIC_SMALL_MODEL" default:"claude-haiku-4-5" doc:"Claude model for background work (summaries, nightly analysis)."`
 	LLMOpenAIModel         string        `env:"ALLY_LLM_OPENAI_MODEL" default:"gpt-5-mini" doc:"OpenAI (or OpenAI-compatible server) model that answers users."`

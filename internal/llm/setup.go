@@ -49,8 +49,9 @@ func (s Status) String() string {
 	var b strings.Builder
 	if len(s.Configured()) == 0 {
 		b.WriteString("No model provider is configured, so chat answers 503 no_provider.\n" +
-			"Set ANTHROPIC_API_KEY (Claude, recommended), OPENAI_API_KEY or GEMINI_API_KEY; or set\n" +
-			"OPENAI_BASE_URL to a local OpenAI-compatible server (Ollama, llama.cpp, vLLM). See docs/providers.md.\n")
+			"Set ANTHROPIC_API_KEY (Claude, recommended), OPENAI_API_KEY or GEMINI_API_KEY; or, for a local\n" +
+			"OpenAI-compatible server (Ollama, llama.cpp, vLLM), OPENAI_BASE_URL and any OPENAI_API_KEY.\n" +
+			"See docs/providers.md.\n")
 	}
 	b.WriteString("Model providers, in fallback order (ALLY_LLM_PROVIDERS):\n")
 	for _, p := range s.Providers {
@@ -104,7 +105,8 @@ func FromConfig(cfg config.Config, logger *slog.Logger) (*Setup, error) {
 			st.Configured, st.Missing = pc.APIKey != "", "ANTHROPIC_API_KEY"
 		case "openai":
 			pc.APIKey, pc.BaseURL, pc.Model, pc.SmallModel = cfg.OpenAIAPIKey, cfg.OpenAIBaseURL, cfg.LLMOpenAIModel, cfg.LLMOpenAISmallModel
-			st.Configured, st.Missing = pc.APIKey != "" || pc.BaseURL != "", "OPENAI_API_KEY (or OPENAI_BASE_URL for a local OpenAI-compatible server)"
+			// A key enables every provider alike; a local server that checks none takes any.
+			st.Configured, st.Missing = pc.APIKey != "", "OPENAI_API_KEY (with OPENAI_BASE_URL for a local OpenAI-compatible server, any key)"
 		case "gemini":
 			pc.APIKey, pc.BaseURL, pc.Model, pc.SmallModel = cfg.GeminiAPIKey, cfg.GeminiBaseURL, cfg.LLMGeminiModel, cfg.LLMGeminiSmallModel
 			st.Configured, st.Missing = pc.APIKey != "", "GEMINI_API_KEY"

@@ -48,6 +48,7 @@ func TestFromConfigOrderAndFallback(t *testing.T) {
 		"GEMINI_API_KEY":         "g-key",
 		"GOOGLE_GEMINI_BASE_URL": srv.URL,
 		"OPENAI_BASE_URL":        srv.URL + "/v1",
+		"OPENAI_API_KEY":         "local",
 		"ALLY_LLM_OPENAI_MODEL":  "qwen3:8b",
 	}), nil)
 	if err != nil {
@@ -62,6 +63,16 @@ func TestFromConfigOrderAndFallback(t *testing.T) {
 	res, err := s.Router.Complete(t.Context(), hello())
 	if err != nil || res.Provider != "openai" || res.Model != "qwen3:8b" || !res.Fallback {
 		t.Fatalf("%v %+v", err, res)
+	}
+}
+
+// A base URL alone does not enable a provider: every provider is enabled by its key.
+func TestFromConfigNeedsAKey(t *testing.T) {
+	s, err := llm.FromConfig(load(t, map[string]string{
+		"ANTHROPIC_BASE_URL": "http://127.0.0.1:1", "OPENAI_BASE_URL": "http://127.0.0.1:1/v1", "GOOGLE_GEMINI_BASE_URL": "http://127.0.0.1:1",
+	}), nil)
+	if err != nil || len(s.Status.Configured()) != 0 {
+		t.Fatalf("%v %v", err, s.Status.Configured())
 	}
 }
 
