@@ -7,14 +7,19 @@ import (
 	"myally.app/ally/internal/llm"
 )
 
-// wireChat builds the chat service, recovers replies cut by a crash, registers its routes
-// and lets replies in progress finish (or be stored as interrupted) at shutdown.
+// wireChat builds the chat service on the model providers, recovers replies cut by a
+// crash, registers its routes and lets replies in progress finish (or be stored as
+// interrupted) at shutdown.
 func (m *Main) wireChat(ctx context.Context) error {
+	models, err := llm.FromConfig(m.Config, m.Logger)
+	if err != nil {
+		return err
+	}
 	m.Chat = chat.New(chat.Deps{
 		Config:          m.Config,
 		DB:              m.DB,
 		Logger:          m.Logger,
-		Models:          chatModels(m),
+		Models:          chatModels{models},
 		Memory:          m.Memory,
 		Ledger:          chat.UsageLedger{Usage: m.Usage},
 		RequireUser:     m.Auth.Require,
@@ -30,20 +35,11 @@ func (m *Main) wireChat(ctx context.Context) error {
 	return nil
 }
 
-// chatModels builds the model router from the provider settings, in fallback order.
-func chatModels(m *Main) *llm.Router {
-	c := m.Config
-	var ps []llm.Provider
-	if c.AnthropicAPIKey != "" {
-		ps = append(ps, llm.NewAnthropic(llm.ProviderConfig{APIKey: c.AnthropicAPIKey, BaseURL: c.AnthropicBaseURL, Model: "claude-sonnet-4-5", SmallModel: "claude-haiku-4-5"}))
-	}
-	if c.OpenAIAPIKey != "" {
-		ps = append(ps, llm.NewOpenAI(llm.ProviderConfig{APIKey: c.OpenAIAPIKey, BaseURL: c.OpenAIBaseURL, Model: "gpt-4.1", SmallModel: "gpt-4.1-mini"}))
-	}
-	if c.GeminiAPIKey != "" {
-		if g, err := llm.NewGemini(llm.ProviderConfig{APIKey: c.GeminiAPIKey, BaseURL: c.GeminiBaseURL, Model: "gemini-2.5-flash"}); err == nil {
-			ps = append(ps, g)
-		}
-	}
-	return llm.NewRouter(llm.RouterConfig{Logger: m.Logger}, ps...)
+// chatModels is the configured router, with the providers it was built from.
+type chatModels struct{ *llm.Setup }
+
+func (c chatModels) Stream(ctx context.Context, req *llm.Request) *llm.Turn {
+	return c.Router.Stream(ctx, req)
 }
+
+func (c chatModels) Providers() []string { return c.Status.Configured() }

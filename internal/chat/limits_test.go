@@ -122,7 +122,7 @@ func TestQuotaRace(t *testing.T) {
 func TestFallbackRecordedOnTheMessage(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		fake := llmtest.Start(t)
-		s := start(t, tg, fake)
+		s := start(t, tg, fake, "ALLY_LLM_MAX_RETRIES", "0")
 		_, token := user(t, s)
 		conv := newConversation(t, s, token)
 		fake.Script(llmtest.Anthropic, llmtest.Reply{Status: 529})
@@ -145,7 +145,7 @@ func TestFallbackRefusedWhenTheAllowanceIsSpent(t *testing.T) {
 	plans := `[{"id":"free","name":"Free","limits":{"fallback_per_day":0}}]`
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		fake := llmtest.Start(t)
-		s := start(t, tg, fake, "ALLY_PLANS", plans)
+		s := start(t, tg, fake, "ALLY_PLANS", plans, "ALLY_LLM_MAX_RETRIES", "0")
 		_, token := user(t, s)
 		conv := newConversation(t, s, token)
 		fake.Script(llmtest.Anthropic, llmtest.Reply{Status: 529})

@@ -86,7 +86,7 @@ func TestToolLoopEditsMemory(t *testing.T) {
 	}{
 		{"anthropic", nil},
 		{"openai", []string{"ANTHROPIC_API_KEY", ""}},
-		{"gemini", []string{"ANTHROPIC_API_KEY", "", "OPENAI_API_KEY", ""}},
+		{"gemini", []string{"ANTHROPIC_API_KEY", "", "OPENAI_API_KEY", "", "OPENAI_BASE_URL", ""}},
 	}
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		for _, p := range providers {
@@ -201,7 +201,7 @@ func TestSendRefusals(t *testing.T) {
 func TestNoProvider(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		fake := llmtest.Start(t)
-		s := start(t, tg, fake, "ANTHROPIC_API_KEY", "", "OPENAI_API_KEY", "", "GEMINI_API_KEY", "")
+		s := start(t, tg, fake, "ANTHROPIC_API_KEY", "", "OPENAI_API_KEY", "", "OPENAI_BASE_URL", "", "GEMINI_API_KEY", "")
 		_, token := user(t, s)
 		conv := newConversation(t, s, token)
 		res := s.Do("POST", "/api/v1/conversations/"+conv+"/messages", token, map[string]string{"content": "hello"})
