@@ -58,12 +58,11 @@ type Turn struct {
 	attempt int // retries done on it
 	lastErr error
 
-	cur         Stream
-	curCancel   context.CancelCauseFunc
-	watch       Timer
-	watchCancel atomic.Pointer[context.CancelCauseFunc]
-	phase       atomic.Int32
-	probe       bool
+	cur       Stream
+	curCancel context.CancelCauseFunc
+	watch     Timer
+	phase     atomic.Int32
+	probe     bool
 
 	committed bool
 	held      Event // latest usage event, held back until the first delta
@@ -189,22 +188,14 @@ func (t *Turn) open() bool {
 	return false
 }
 
-// startWatch arms the watchdog that cancels the call when a phase times out. One timer
-// serves the whole turn; Next re-arms it as the phases pass.
+// startWatch arms the watchdog of a new attempt: it cancels that attempt's context when
+// the current phase times out. Each attempt has its own timer, so a late timer of an
+// earlier attempt cannot cancel a later one; Next re-arms it as events arrive.
 func (t *Turn) startWatch(cancel context.CancelCauseFunc) {
-	t.watchCancel.Store(&cancel)
-	if t.watch == nil {
-		t.watch = t.r.cfg.Clock.AfterFunc(t.r.cfg.ConnectTimeout, t.onTimeout)
-	} else {
-		t.watch.Reset(t.r.cfg.ConnectTimeout)
-	}
+	t.watch = t.r.cfg.Clock.AfterFunc(t.r.cfg.ConnectTimeout, func() { t.onTimeout(cancel) })
 }
 
-func (t *Turn) onTimeout() {
-	cancel := t.watchCancel.Load()
-	if cancel == nil {
-		return
-	}
+func (t *Turn) onTimeout(cancel context.CancelCauseFunc) {
 	cfg := &t.r.cfg
 	te := &TimeoutError{Phase: "idle", After: cfg.IdleTimeout}
 	switch t.phase.Load() {
@@ -213,7 +204,7 @@ func (t *Turn) onTimeout() {
 	case phaseFirstToken:
 		te.Phase, te.After = "first_token", cfg.FirstTokenTimeout
 	}
-	(*cancel)(te)
+	cancel(te)
 }
 
 // recordFailure tells the breaker and the log about a failed call.

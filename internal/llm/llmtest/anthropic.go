@@ -131,6 +131,10 @@ func (s *Server) anthropicMessages(w http.ResponseWriter, r *http.Request) {
 		s.anthropicError(w, &Reply{Status: 401, ErrorMessage: "x-api-key header is required"})
 		return
 	}
+	if r.Header.Get("Anthropic-Version") == "" {
+		s.anthropicError(w, &Reply{Status: 400, ErrorMessage: "anthropic-version: header is required"})
+		return
+	}
 	reply := s.next(in)
 	if reply.Status != 0 {
 		s.anthropicError(w, &reply)

@@ -87,6 +87,10 @@ func (s *Server) openAIChat(w http.ResponseWriter, r *http.Request) {
 		s.openAIError(w, &Reply{Status: 400, ErrorMessage: "We could not parse the JSON body of your request."})
 		return
 	}
+	if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
+		s.openAIError(w, &Reply{Status: 401, ErrorMessage: "You didn't provide an API key."})
+		return
+	}
 	in := &Incoming{Provider: OpenAI, Model: req.Model, Bytes: len(body)}
 	for _, t := range req.Tools {
 		in.Tools = append(in.Tools, t.Function.Name)
