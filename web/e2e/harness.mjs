@@ -26,8 +26,12 @@ export function freePort() {
   });
 }
 
-/** build compiles the ally binary and the fake model server from this checkout. */
-export function build(dir) {
+/**
+ * build compiles the ally binary and the fake model server from this checkout into a
+ * fixed directory, so later runs (and the other test files) reuse them when nothing changed.
+ */
+export function build(dir = join(repo, "test-artifacts", "bin")) {
+  mkdirSync(dir, { recursive: true });
   const out = { ally: join(dir, "ally"), fakellm: join(dir, "fakellm") };
   execFileSync("go", ["build", "-o", out.ally, "./cmd/ally"], { cwd: repo, stdio: "inherit" });
   execFileSync("go", ["build", "-o", out.fakellm, "./cmd/fakellm"], { cwd: repo, stdio: "inherit" });
@@ -61,10 +65,12 @@ function start(cmd, args, env, name, logs) {
  * startStack runs fakellm and `ally serve` on free ports with a temporary data
  * directory. fakeArgs are extra flags for the fake model (pace of replies).
  */
-export async function startStack({ fakeArgs = [] } = {}) {
+export async function startStack({ fakeArgs = [], env: extraEnv = {} } = {}) {
   const tmp = mkdtempSync(join(tmpdir(), "ally-e2e-"));
-  const bin = build(tmp);
   const logs = [];
+  const t0 = Date.now();
+  const bin = build();
+  logs.push(`[harness] binaries ready in ${Date.now() - t0} ms\n`);
   const llmPort = await freePort();
   const fake = start(bin.fakellm, ["-addr", `127.0.0.1:${llmPort}`, ...fakeArgs], {}, "fakellm", logs);
   const llmURL = `http://127.0.0.1:${llmPort}`;
@@ -82,6 +88,7 @@ export async function startStack({ fakeArgs = [] } = {}) {
     ANTHROPIC_API_KEY: "e2e-test-key",
     OPENAI_API_KEY: "",
     GEMINI_API_KEY: "",
+    ...extraEnv,
   };
   const ally = start(bin.ally, ["serve"], env, "ally", logs);
   await waitFor(url + "/readyz", ally, "ally serve");
@@ -89,6 +96,20 @@ export async function startStack({ fakeArgs = [] } = {}) {
   return {
     url,
     logs,
+    /** signUp creates a confirmed account through the API and returns its session token. */
+    async signUp(email, password = "correct horse battery staple", name = "Grace Hopper") {
+      const call = async (path, body) => {
+        const res = await fetch(url + "/api/v1" + path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+        if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+        return res.json();
+      };
+      await call("/auth/signup", { name, email, password, age_confirmed: true });
+      const mail = this.mail().find((m) => String(m.to).includes(email));
+      const token = String(mail?.text ?? "").match(/verify-email\?token=([\w-]+)/)?.[1];
+      if (!token) throw new Error("no verification link for " + email);
+      await call("/auth/verify-email", { token });
+      return (await call("/auth/login", { email, password })).token;
+    },
     /** mail returns the outbox as `ally mail list --json` prints it. */
     mail() {
       const out = execFileSync(bin.ally, ["mail", "list", "--json"], { env: { ...process.env, ...env } }).toString();

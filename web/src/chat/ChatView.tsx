@@ -74,7 +74,7 @@ export function ChatView({ id }: { id: string }) {
       <div className="chat-bottom">
         <div className="chat-column">
           {chat.error ? <TurnError error={chat.error} onClose={chat.clearError} /> : mustVerify ? <VerifyBanner /> : null}
-          <Composer onSend={chat.send} onStop={() => chat.stop().catch(() => undefined)} streaming={busy} />
+          <Composer onSend={chat.send} onStop={() => chat.stop().catch(() => undefined)} streaming={busy} initial={chat.unsent} />
           <p className="composer-note">Ally can make mistakes. Check important information.</p>
         </div>
       </div>

@@ -7,11 +7,16 @@ interface Props {
   streaming: boolean;
   disabled?: boolean;
   placeholder?: string;
+  /** initial is text to start with (a message that could not be sent). */
+  initial?: string;
 }
 
 /** Composer is the message box: Enter sends, Shift+Enter starts a new line. */
-export function Composer({ onSend, onStop, streaming, disabled, placeholder = "Message Ally" }: Props) {
-  const [text, setText] = useState("");
+export function Composer({ onSend, onStop, streaming, disabled, placeholder = "Message Ally", initial = "" }: Props) {
+  const [text, setText] = useState(initial);
+  useEffect(() => {
+    if (initial) setText((cur) => cur || initial);
+  }, [initial]);
   const ref = useRef<HTMLTextAreaElement>(null);
 
   useEffect(() => {

@@ -42,10 +42,10 @@ export function NewChat() {
         </h1>
         {mustVerify && <VerifyBanner />}
         {error ? <Alert>{errorText(error)}</Alert> : null}
-        <Composer onSend={start} onStop={() => undefined} streaming={false} placeholder="How can I help you today?" />
+        <Composer onSend={start} onStop={() => undefined} streaming={false} disabled={mustVerify} placeholder={mustVerify ? "Confirm your email address to start" : "How can I help you today?"} />
         <div className="suggestions">
           {suggestions.map((s) => (
-            <button key={s} type="button" className="chip" onClick={() => start(s).catch(() => undefined)}>
+            <button key={s} type="button" className="chip" disabled={mustVerify} onClick={() => start(s).catch(() => undefined)}>
               {s}
             </button>
           ))}

@@ -14,6 +14,8 @@ interface State {
   /** error is a refusal to start a reply (quota, unverified, no provider, …). */
   error: ApiError | null;
   notFound: boolean;
+  /** unsent is a first message that could not be sent, to put back in the box. */
+  unsent: string;
 }
 
 const tempId = () => "tmp-" + Math.random().toString(36).slice(2);
@@ -23,9 +25,10 @@ const tempId = () => "tmp-" + Math.random().toString(36).slice(2);
  * progress up again after a reload (GET …/stream).
  */
 export function useChat(conversationId: string, onTurnEnd: () => void) {
-  const [state, setState] = useState<State>({ messages: [], loading: true, streaming: "", error: null, notFound: false });
+  const [state, setState] = useState<State>({ messages: [], loading: true, streaming: "", error: null, notFound: false, unsent: "" });
   const alive = useRef(true);
   const following = useRef(false);
+  const aborter = useRef(new AbortController());
   const onEnd = useRef(onTurnEnd);
   onEnd.current = onTurnEnd;
 
@@ -121,7 +124,10 @@ export function useChat(conversationId: string, onTurnEnd: () => void) {
 
   /** reattach follows a reply in progress, if the conversation has one. */
   const reattach = useCallback(async () => {
-    const res = await request("GET", `/conversations/${conversationId}/stream`, undefined, { headers: { Accept: "text/event-stream" } });
+    const res = await request("GET", `/conversations/${conversationId}/stream`, undefined, {
+      headers: { Accept: "text/event-stream" },
+      signal: aborter.current.signal,
+    });
     if (res.status === 204 || !alive.current) return;
     await follow(res, "reattach");
   }, [conversationId, follow]);
@@ -138,7 +144,7 @@ export function useChat(conversationId: string, onTurnEnd: () => void) {
         streaming: replyTemp,
       }));
       try {
-        const res = await request("POST", path, body);
+        const res = await request("POST", path, body, { signal: aborter.current.signal });
         await follow(res, replyTemp, userTemp);
       } catch (err) {
         // Refused before anything was stored: put the list back and show why.
@@ -192,19 +198,22 @@ export function useChat(conversationId: string, onTurnEnd: () => void) {
 
   useEffect(() => {
     alive.current = true;
-    setState({ messages: [], loading: true, streaming: "", error: null, notFound: false });
+    setState({ messages: [], loading: true, streaming: "", error: null, notFound: false, unsent: "" });
+    aborter.current = new AbortController();
     const first = pendingFirstMessage.get(conversationId);
     pendingFirstMessage.delete(conversationId);
     (async () => {
       const [conv, msgs] = await Promise.all([get<Conversation>(`/conversations/${conversationId}`), load()]);
       if (!alive.current) return;
       if (conv.active_reply_id || msgs.some((m) => m.status === "streaming")) await reattach();
-      else if (first) await send(first).catch(() => undefined);
+      else if (first) await send(first).catch(() => alive.current && setState((s) => ({ ...s, unsent: first })));
     })().catch((err) => {
       if (alive.current) setState((s) => ({ ...s, loading: false, notFound: err instanceof ApiError && err.status === 404 }));
     });
     return () => {
       alive.current = false;
+      // Leaving the conversation stops following its reply; the reply goes on on the server.
+      aborter.current.abort();
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [conversationId]);
