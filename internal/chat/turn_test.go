@@ -131,6 +131,9 @@ func TestToolLoopEditsMemory(t *testing.T) {
 				if len(reply.Steps) != 1 || !reply.Steps[0].WritesMemory || reply.Provider != p.name {
 					t.Fatalf("stored reply = %+v", reply)
 				}
+				if strings.Contains(s.Logs.String(), "green tea") {
+					t.Fatal("memory content appears in the logs")
+				}
 				// The memory file exists, and the next turn's context lists it.
 				send(t, s, token, conv, "What do you know about me?")
 				reqs := fake.Requests(llmtest.Provider(p.name))

@@ -1,0 +1,115 @@
+package chat_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"myally.app/ally/internal/chat"
+	"myally.app/ally/internal/db/dbtest"
+	"myally.app/ally/internal/llm/llmtest"
+)
+
+func TestCurrentTimeInTheUsersTimezone(t *testing.T) {
+	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
+		fake := llmtest.Start(t)
+		s := start(t, tg, fake)
+		userID, token := user(t, s)
+		if _, err := s.DB.W.Exec(`UPDATE users SET timezone = 'Asia/Tokyo' WHERE id = $1`, userID); err != nil {
+			t.Fatal(err)
+		}
+		conv := newConversation(t, s, token)
+		fake.Script(llmtest.Anthropic, llmtest.Reply{Text: "Let me check.", ToolCalls: []llmtest.ToolCall{{Name: "current_time", Input: "{}"}}})
+		st := send(t, s, token, conv, "What time is it?")
+		var res struct {
+			Result       string
+			IsError      bool `json:"is_error"`
+			WritesMemory bool `json:"writes_memory"`
+		}
+		for _, e := range st.events {
+			if e.Name == "tool_result" {
+				e.decode(t, &res)
+			}
+		}
+		if res.IsError || res.WritesMemory || !strings.Contains(res.Result, "Asia/Tokyo") || !strings.Contains(res.Result, "+09:00") {
+			t.Fatalf("current_time result = %+v", res)
+		}
+		// The model got the result back, answering the call.
+		reqs := fake.Requests(llmtest.Anthropic)
+		if !strings.Contains(string(reqs[len(reqs)-1].Body), "Asia/Tokyo") {
+			t.Fatal("the tool result did not reach the model")
+		}
+	})
+}
+
+func TestStepLimit(t *testing.T) {
+	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
+		fake := llmtest.Start(t)
+		s := start(t, tg, fake, "ALLY_CHAT_MAX_STEPS", "2")
+		_, token := user(t, s)
+		conv := newConversation(t, s, token)
+		again := llmtest.Reply{Text: "Checking.", ToolCalls: []llmtest.ToolCall{{Name: "current_time", Input: "{}"}}}
+		fake.Script(llmtest.Anthropic, again, again, again)
+		st := send(t, s, token, conv, "loop forever")
+		var e struct{ Code string }
+		for _, ev := range st.events {
+			if ev.Name == "error" {
+				ev.decode(t, &e)
+			}
+		}
+		if st.end() != chat.StatusFailed || e.Code != "step_limit" {
+			t.Fatalf("status %s, error %q", st.end(), e.Code)
+		}
+		if n := len(fake.Requests(llmtest.Anthropic)); n != 2 {
+			t.Fatalf("%d model calls, want 2", n)
+		}
+		ms := messages(t, s, token, conv)
+		if r := ms[1]; len(r.Steps) != 2 || r.Content == "" {
+			t.Fatalf("stored reply: %d steps, %q", len(r.Steps), r.Content)
+		}
+	})
+}
+
+// TestPromptCacheBreakpoints: the stable prefix (operator prompt, preferences) and the
+// whole history are marked for Anthropic's cache, and a later turn sends the earlier turn
+// unchanged, so it is read from the cache.
+func TestPromptCacheBreakpoints(t *testing.T) {
+	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
+		fake := llmtest.Start(t)
+		s := start(t, tg, fake)
+		_, token := user(t, s)
+		conv := newConversation(t, s, token)
+		send(t, s, token, conv, "first")
+		send(t, s, token, conv, "second")
+		type block struct {
+			Type         string          `json:"type"`
+			Text         string          `json:"text"`
+			CacheControl json.RawMessage `json:"cache_control"`
+		}
+		type request struct {
+			System   []block `json:"system"`
+			Messages []struct {
+				Role    string  `json:"role"`
+				Content []block `json:"content"`
+			} `json:"messages"`
+		}
+		reqs := fake.Requests(llmtest.Anthropic)
+		var one, two request
+		if err := reqs[0].JSON(&one); err != nil {
+			t.Fatal(err)
+		}
+		if err := reqs[1].JSON(&two); err != nil {
+			t.Fatal(err)
+		}
+		if two.System[0].CacheControl == nil || two.System[0].Text != one.System[0].Text {
+			t.Fatal("the stable system prefix is not marked for the cache, or changed between turns")
+		}
+		last := two.Messages[len(two.Messages)-1].Content
+		if last[len(last)-1].CacheControl == nil {
+			t.Fatal("the history is not marked for the cache")
+		}
+		if len(two.Messages) != 3 || two.Messages[0].Content[0].Text != one.Messages[0].Content[0].Text {
+			t.Fatalf("the second turn does not resend the first unchanged: %+v", two.Messages)
+		}
+	})
+}
