@@ -111,6 +111,11 @@ func TestGoogleSignIn(t *testing.T) {
 		s := start(t, tg, map[string]string{
 			"ALLY_GOOGLE_CLIENT_ID": m.ClientID, "ALLY_GOOGLE_CLIENT_SECRET": m.ClientSecret, "ALLY_GOOGLE_ISSUER_URL": m.Issuer(),
 		})
+		var p struct{ Google bool }
+		s.Do("GET", "/api/v1/auth/providers", "", nil).JSON(t, &p)
+		if !p.Google {
+			t.Fatal("providers does not list Google")
+		}
 		existingID, squatter := authtest.NewUser(t, s, authtest.Email("linked@example.com"), authtest.Unverified())
 		verifiedID, _ := authtest.NewUser(t, s, authtest.Email("owner@example.com"))
 
@@ -281,6 +286,11 @@ func TestGoogleDisabled(t *testing.T) {
 		s := start(t, tg, nil)
 		if res := s.Do("GET", "/api/v1/auth/google/start", "", nil); res.Status != 404 {
 			t.Fatalf("%d %s", res.Status, res.Body)
+		}
+		var p struct{ Password, Google bool }
+		s.Do("GET", "/api/v1/auth/providers", "", nil).JSON(t, &p)
+		if !p.Password || p.Google {
+			t.Fatalf("providers %+v", p)
 		}
 	})
 }

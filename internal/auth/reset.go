@@ -80,10 +80,6 @@ func (s *Service) handlePasswordResetConfirm(w http.ResponseWriter, r *http.Requ
 		httpx.Error(w, r, err)
 		return
 	}
-	if err := checkPassword("password", req.Password); err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
 	hash, err := s.hashPassword(req.Password)
 	if err != nil {
 		httpx.Error(w, r, err)

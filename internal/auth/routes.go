@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"myally.app/ally/internal/httpx"
 	"myally.app/ally/internal/ratelimit"
 )
 
@@ -36,6 +37,7 @@ func (s *Service) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/auth/verify-email/resend", s.handleResend)
 	mux.HandleFunc("POST /api/v1/auth/password-reset", s.handlePasswordReset)
 	mux.HandleFunc("POST /api/v1/auth/password-reset/confirm", s.handlePasswordResetConfirm)
+	mux.HandleFunc("GET /api/v1/auth/providers", s.handleProviders)
 	mux.HandleFunc("GET /api/v1/auth/google/start", s.handleGoogleStart)
 	mux.HandleFunc("GET /api/v1/auth/google/callback", s.handleGoogleCallback)
 	mux.HandleFunc("POST /api/v1/auth/google/exchange", s.handleGoogleExchange)
@@ -45,6 +47,15 @@ func (s *Service) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/me/sessions", s.Require(http.HandlerFunc(s.handleListSessions)))
 	mux.Handle("DELETE /api/v1/me/sessions/{id}", s.Require(http.HandlerFunc(s.handleRevokeSession)))
 	mux.Handle("GET /api/v1/me/sign-ins", s.Require(http.HandlerFunc(s.handleListSignIns)))
+}
+
+// handleProviders tells the sign-in page which ways to sign in this server offers.
+func (s *Service) handleProviders(w http.ResponseWriter, r *http.Request) {
+	httpx.JSON(w, http.StatusOK, map[string]bool{
+		"password":               true,
+		"google":                 s.google != nil,
+		"require_verified_email": s.cfg.RequireVerifiedEmail,
+	})
 }
 
 // client describes the request's origin for sessions and sign-in history.
