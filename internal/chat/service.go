@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"myally.app/ally/internal/auth"
@@ -91,7 +90,6 @@ type Service struct {
 
 	stopSweep context.CancelFunc
 	sweepDone chan struct{}
-	closeOnce sync.Once
 }
 
 // New builds the service. Call Recover before serving and Shutdown when stopping.
