@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"myally.app/ally/internal/auth/authtest"
 	"myally.app/ally/internal/db/dbtest"
 )
@@ -57,6 +59,14 @@ func TestLogin(t *testing.T) {
 					res.JSON(t, &out)
 					if out.Token == "" || out.ExpiresAt == "" || out.User.Email != "ann@example.com" || out.User.EmailVerified {
 						t.Fatalf("unexpected login answer %s", res.Body)
+					}
+					claims := jwt.MapClaims{}
+					tok, _, err := jwt.NewParser().ParseUnverified(out.Token, claims)
+					if err != nil || tok.Header["alg"] != "HS256" || claims["typ"] != "session" || claims["sid"] == "" {
+						t.Fatalf("token %v %v %v", tok.Header, claims, err)
+					}
+					if exp, iat := claims["exp"].(float64), claims["iat"].(float64); exp-iat != 7*24*3600 {
+						t.Fatalf("exp - iat = %v s, want 7 days", exp-iat)
 					}
 					if me := s.Do("GET", "/api/v1/me", out.Token, nil); me.Status != 200 {
 						t.Fatalf("the new token does not work: %d", me.Status)
