@@ -91,6 +91,8 @@ type stream struct {
 	res    *http.Response
 	sc     *bufio.Scanner
 	events []sseEvent
+	// comments counts comment lines (keep-alives).
+	comments int
 }
 
 // open sends a request and, when it answers with an event stream, returns it; otherwise
@@ -145,6 +147,7 @@ func (st *stream) next() (sseEvent, bool) {
 				return ev, true
 			}
 		case strings.HasPrefix(line, ":"):
+			st.comments++
 		case strings.HasPrefix(line, "id: "):
 			ev.ID = strings.TrimPrefix(line, "id: ")
 		case strings.HasPrefix(line, "event: "):

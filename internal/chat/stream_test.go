@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"myally.app/ally/internal/chat"
 	"myally.app/ally/internal/db/dbtest"
@@ -167,6 +168,21 @@ func TestOneReplyAtATime(t *testing.T) {
 		st.rest()
 		if ms := messages(t, s, token, conv); len(ms) != 2 {
 			t.Fatalf("%d messages stored, want 2", len(ms))
+		}
+	})
+}
+
+func TestKeepAliveOnIdleStreams(t *testing.T) {
+	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
+		fake := llmtest.Start(t)
+		// The model thinks for a while before its first word.
+		fake.Script(llmtest.Anthropic, llmtest.Reply{Text: "Finally.", FirstTokenDelay: 300 * time.Millisecond})
+		s := start(t, tg, fake, "ALLY_CHAT_KEEPALIVE", "20ms")
+		_, token := user(t, s)
+		conv := newConversation(t, s, token)
+		st := send(t, s, token, conv, "think hard")
+		if st.comments == 0 || st.end() != chat.StatusComplete {
+			t.Fatalf("%d keep-alive comments, status %s", st.comments, st.end())
 		}
 	})
 }
