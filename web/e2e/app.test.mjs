@@ -292,12 +292,49 @@ test("dark theme is chosen in settings and kept in the browser", async () => {
   await audit("17-dark-usage");
 });
 
+test("every chat action is reachable with the keyboard", async () => {
+  await page.goto(stack.url + "/settings/appearance");
+  await page.getByLabel("System").check();
+  await page.goto(stack.url + "/");
+  await page.locator(".conv-item .conv-link").first().click();
+  await waitReplyDone();
+  const reached = new Set();
+  await page.locator("body").focus();
+  for (let i = 0; i < 80; i++) {
+    await page.keyboard.press("Tab");
+    const name = await page.evaluate(() => {
+      const el = document.activeElement;
+      if (!el || el === document.body) return "";
+      const label = el.getAttribute("aria-label") || (el.id && document.querySelector(`label[for="${el.id}"]`)?.textContent) || el.textContent;
+      return (label ?? "").trim();
+    });
+    if (name) reached.add(name.replace(/\s+/g, " "));
+  }
+  const names = [...reached];
+  for (const want of ["New chat", "Search conversations", /^Rename /, /^Delete /, "Settings", "Copy reply", "Good reply", "Bad reply", "Edit message", "Message"]) {
+    assert.ok(names.some((n) => (typeof want === "string" ? n.includes(want) : want.test(n))), `Tab reaches ${want} (reached: ${names.join(" | ")})`);
+  }
+  // Enter on a focused rename button opens the rename box.
+  await page.locator(".conv-item").first().getByRole("button", { name: /^Rename/ }).focus();
+  await page.keyboard.press("Enter");
+  await page.getByLabel("New title").waitFor();
+  await page.keyboard.press("Escape");
+  await page.getByLabel("New title").waitFor({ state: "detached" });
+});
+
 test("sign out clears the token; browser storage holds nothing else", async () => {
+  const allowed = ["ally.token", "ally.theme", "ally.changelogSeen"];
+  await page.goto(stack.url + "/settings/appearance");
+  await page.getByLabel("Dark").check();
   const keys = await page.evaluate(() => Object.keys(localStorage).sort());
   assert.deepEqual(keys, ["ally.theme", "ally.token"]);
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0);
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.waitForURL("**/login");
-  assert.deepEqual(await page.evaluate(() => Object.keys(localStorage)), ["ally.theme"]);
+  const left = await page.evaluate(() => Object.keys(localStorage));
+  assert.ok(!left.includes("ally.token"), "the token is gone");
+  assert.ok(left.every((k) => allowed.includes(k)), `only UI preferences remain: ${left}`);
+  assert.deepEqual(await page.context().cookies(), [], "no cookies either");
   await page.goto(stack.url + "/settings/profile");
   await page.waitForURL("**/login");
   errorsBeforeBadLogin = consoleErrors.length;
