@@ -353,3 +353,25 @@ func TestRouterDropsUsageOfFailedAttempt(t *testing.T) {
 		t.Fatalf("usage %+v", res.Usage)
 	}
 }
+
+// The fallback hook (which spends the user's allowance) is asked only for a provider that
+// will really be called, not for one skipped by its open breaker.
+func TestRouterAsksFallbackHookOnlyForProvidersCalled(t *testing.T) {
+	srv := llmtest.Start(t)
+	srv.Script(llmtest.Anthropic, llmtest.Reply{Status: 529})
+	srv.Script(llmtest.OpenAI, llmtest.Reply{Status: 500})
+	r := newRouter(t, srv, llmtest.NewClock(), llm.RouterConfig{BreakerThreshold: 1, BreakerCooldown: time.Minute}, order...)
+	var asked []string
+	req := hello()
+	req.AllowFallback = func(p string) error { asked = append(asked, p); return nil }
+	if _, res, err := run(t, r, req); err != nil || res.Provider != "gemini" {
+		t.Fatalf("%v %s", err, res.Provider)
+	}
+	asked = nil
+	if _, res, err := run(t, r, req); err != nil || res.Provider != "gemini" {
+		t.Fatalf("%v %s", err, res.Provider)
+	}
+	if len(asked) != 1 || asked[0] != "gemini" {
+		t.Fatalf("asked for %v", asked)
+	}
+}

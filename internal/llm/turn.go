@@ -98,29 +98,20 @@ func (t *Turn) Next() bool {
 					continue
 				}
 			}
+			t.acc.add(&ev)
+			if ev.Type == EventStop {
+				t.complete(ev.StopReason)
+			}
+			t.ev = ev
 			if !t.committed {
+				// The first delta: from now on this provider owns the reply. The usage
+				// held back so far goes out first.
 				t.committed = true
 				if t.hasHeld {
 					t.next, t.hasNext = ev, true
-					ev, t.hasHeld = t.held, false
+					t.ev, t.hasHeld = t.held, false
 				}
 			}
-			t.acc.add(&ev)
-			if t.hasNext {
-				t.acc.add(&t.next)
-			}
-			last := ev
-			if t.hasNext {
-				last = t.next
-			}
-			if last.Type == EventStop {
-				t.res.StopReason = last.StopReason
-				t.r.routes[t.idx].br.success()
-				t.probe = false
-				t.closeCur()
-				t.done = true
-			}
-			t.ev = ev
 			return true
 		}
 		err := t.cur.Err()
@@ -137,6 +128,15 @@ func (t *Turn) Next() bool {
 	return false
 }
 
+// complete ends a turn whose reply arrived whole.
+func (t *Turn) complete(reason StopReason) {
+	t.res.StopReason = reason
+	t.r.routes[t.idx].br.success()
+	t.probe = false
+	t.closeCur()
+	t.done = true
+}
+
 // open starts a call on the current provider, or the next available one; it returns
 // false with t.err set when no provider is left.
 func (t *Turn) open() bool {
@@ -150,17 +150,21 @@ func (t *Turn) open() bool {
 			return false
 		}
 		rt := routes[t.idx]
-		if t.idx > 0 && t.attempt == 0 && t.req.AllowFallback != nil {
-			if reason := t.req.AllowFallback(rt.p.Name()); reason != nil {
-				t.err = &FallbackRefusedError{Provider: rt.p.Name(), Reason: reason, Err: t.lastErr}
-				return false
-			}
-		}
 		ok, probe := rt.br.allow(t.r.cfg.Clock.Now())
 		if !ok {
 			t.lastErr = &Error{Provider: rt.p.Name(), Kind: KindTransient, Type: "circuit_open", Err: errors.New("circuit breaker is open")}
 			t.idx, t.attempt = t.idx+1, 0
 			continue
+		}
+		// The hook is asked only for a provider that would really be called.
+		if t.idx > 0 && t.attempt == 0 && t.req.AllowFallback != nil {
+			if reason := t.req.AllowFallback(rt.p.Name()); reason != nil {
+				if probe {
+					rt.br.release()
+				}
+				t.err = &FallbackRefusedError{Provider: rt.p.Name(), Reason: reason, Err: t.lastErr}
+				return false
+			}
 		}
 		t.probe = probe
 		model := rt.p.Model(t.req.Tier)
