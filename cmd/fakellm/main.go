@@ -48,36 +48,47 @@ import (
 )
 
 func main() {
-	addr := flag.String("addr", "127.0.0.1:8089", "address to listen on (host:port)")
-	ttft := flag.Duration("ttft", 200*time.Millisecond, "time to first token")
-	tps := flag.Float64("tps", 50, "tokens (words) per second after the first; 0 for no pacing")
-	words := flag.Int("words", 40, "length of an ordinary reply, in words")
+	o := options{}
+	flag.StringVar(&o.addr, "addr", "127.0.0.1:8089", "address to listen on (host:port)")
+	flag.DurationVar(&o.ttft, "ttft", 200*time.Millisecond, "time to first token")
+	flag.Float64Var(&o.tps, "tps", 50, "tokens (words) per second after the first; 0 for no pacing")
+	flag.IntVar(&o.words, "words", 40, "length of an ordinary reply, in words")
 	flag.Parse()
-	if err := run(*addr, *ttft, *tps, *words); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "fakellm:", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr string, ttft time.Duration, tps float64, words int) error {
-	if tps < 0 || words < 1 || ttft < 0 {
+type options struct {
+	addr  string
+	ttft  time.Duration
+	tps   float64
+	words int
+}
+
+// run serves the fakes until ctx ends; ready, if set, gets the address once listening.
+func run(ctx context.Context, o options, ready func(addr string)) error {
+	if o.tps < 0 || o.words < 1 || o.ttft < 0 {
 		return errors.New("-tps and -ttft must not be negative and -words must be at least 1")
 	}
 	var chunk time.Duration
-	if tps > 0 {
-		chunk = time.Duration(float64(time.Second) / tps)
+	if o.tps > 0 {
+		chunk = time.Duration(float64(time.Second) / o.tps)
 	}
 	fake := llmtest.New(llmtest.Options{Responder: llmtest.DefaultResponder(llmtest.ScriptOptions{
-		ReplyWords: words, FirstTokenDelay: ttft, ChunkDelay: chunk,
+		ReplyWords: o.words, FirstTokenDelay: o.ttft, ChunkDelay: chunk,
 	})})
-	ln, err := net.Listen("tcp", addr)
+	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{Handler: fake, ReadHeaderTimeout: 10 * time.Second}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		<-ctx.Done()
 		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -86,9 +97,14 @@ func run(addr string, ttft time.Duration, tps float64, words int) error {
 	base := "http://" + ln.Addr().String()
 	slog.Info("fake model providers listening", "addr", ln.Addr().String(),
 		"anthropic_base_url", base, "openai_base_url", base+"/v1", "google_gemini_base_url", base,
-		"ttft", ttft.String(), "tps", tps, "words", words)
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		"ttft", o.ttft.String(), "tps", o.tps, "words", o.words)
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	err = srv.Serve(ln)
+	if !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	<-done
 	return nil
 }

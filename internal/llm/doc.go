@@ -47,6 +47,10 @@
 //	                     // Provider, Model, Fallback
 //	if err := turn.Err(); err != nil { … } // *llm.Error (Kind), *FallbackRefusedError, ErrNoProvider
 //
+// Read events promptly: the idle timeout runs from the last event the provider sent, so
+// a caller that blocks between Next calls for longer than ALLY_LLM_IDLE_TIMEOUT fails its
+// own reply. Persist and fan out without blocking on slow clients.
+//
 // When res.StopReason is StopToolUse, run res.Message.ToolCalls(), append res.Message and
 // a user message of ToolResultPart(id, name, output, isError) parts, and stream again.
 // Router.Complete does the loop above for callers that do not stream.
