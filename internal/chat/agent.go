@@ -42,6 +42,7 @@ func (s *Service) startRun(t *turn, loc *time.Location) *run {
 		// Shutdown began since the turn was checked: the reply cannot start.
 		cancel(errShutdown)
 		a := &agentRun{s: s, rn: rn, t: t, loc: loc, text: newReplyText(0)}
+		rn.emit("message_start", startEvent{MessageID: t.replyID, ConversationID: t.conv.ID, UserMessageID: t.user.ID})
 		a.finish(ctx, errShutdown)
 		close(rn.done)
 		return rn

@@ -14,7 +14,7 @@ import (
 // reply ends. (A reply whose instance died is marked interrupted by the sweep of any
 // instance, which ends this stream too.)
 func (s *Service) followStored(ctx context.Context, w http.ResponseWriter, userID string, m *Message) {
-	out := openStream(w)
+	out := s.openStream(w)
 	emit := func(name string, v any) {
 		b, _ := json.Marshal(v)
 		out.add(event{name: name, data: b})

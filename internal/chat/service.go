@@ -87,6 +87,8 @@ type Service struct {
 
 	base context.Context
 	runs registry
+	// writeTimeout drops a stream whose client does not take its events in time.
+	writeTimeout time.Duration
 
 	stopSweep context.CancelFunc
 	sweepDone chan struct{}
@@ -106,7 +108,7 @@ func New(d Deps) *Service {
 	s := &Service{
 		cfg: d.Config, store: NewStore(d.DB, d.Now), logger: d.Logger.With("component", "chat"),
 		models: d.Models, memory: d.Memory, ledger: d.Ledger, now: d.Now, deps: d,
-		base: context.WithoutCancel(d.StreamContext),
+		base: context.WithoutCancel(d.StreamContext), writeTimeout: defaultWriteTimeout,
 	}
 	s.runs.init()
 	return s

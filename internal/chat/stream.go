@@ -11,21 +11,22 @@ import (
 	"myally.app/ally/internal/httpx"
 )
 
-// writeTimeout is how long one batch of events may take to reach a client before the
-// stream is dropped as too slow (the client can re-attach).
-const writeTimeout = 20 * time.Second
+// defaultWriteTimeout is how long one batch of events may take to reach a client before
+// the stream is dropped as too slow (the client can re-attach).
+const defaultWriteTimeout = 20 * time.Second
 
 // sseStream writes reply events to one client, batching whatever is pending into one
 // write and one flush.
 type sseStream struct {
-	w   http.ResponseWriter
-	rc  *http.ResponseController
-	buf bytes.Buffer
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	timeout time.Duration
+	buf     bytes.Buffer
 }
 
-func openStream(w http.ResponseWriter) *sseStream {
+func (s *Service) openStream(w http.ResponseWriter) *sseStream {
 	httpx.NewSSE(w) // headers, status, no write timeout
-	return &sseStream{w: w, rc: http.NewResponseController(w)}
+	return &sseStream{w: w, rc: http.NewResponseController(w), timeout: s.writeTimeout}
 }
 
 func (s *sseStream) add(ev event) {
@@ -52,7 +53,7 @@ func (s *sseStream) flush() error {
 	if s.buf.Len() == 0 {
 		return nil
 	}
-	_ = s.rc.SetWriteDeadline(time.Now().Add(writeTimeout))
+	_ = s.rc.SetWriteDeadline(time.Now().Add(s.timeout))
 	_, err := s.w.Write(s.buf.Bytes())
 	s.buf.Reset()
 	if err == nil {
@@ -64,7 +65,7 @@ func (s *sseStream) flush() error {
 // follow streams a local run's events after seq after until the run ends or the client
 // goes away. Leaving does not affect the run.
 func (s *Service) follow(ctx context.Context, w http.ResponseWriter, r *run, after int) {
-	out := openStream(w)
+	out := s.openStream(w)
 	keepAlive := time.NewTicker(s.cfg.ChatKeepAlive)
 	defer keepAlive.Stop()
 	for {
