@@ -111,7 +111,7 @@ func TestExportAndPurgeCoverEveryUserTable(t *testing.T) {
 		if strings.Contains(string(res.Body), "canary-bystander") {
 			t.Fatal("the export holds another user's data")
 		}
-		for _, secret := range []string{"password_hash", "token_hash", "code_hash", "$2a$"} {
+		for _, secret := range []string{`_hash"`, "$2a$"} {
 			if strings.Contains(string(res.Body), secret) {
 				t.Fatalf("the export holds %q", secret)
 			}

@@ -171,12 +171,14 @@ func (e *exportWriter) row(cols []*sql.ColumnType, conv []converter, vals []any)
 // converter turns a scanned value into its exported form; a nil converter omits the column.
 type converter func(any) any
 
-// converterFor decides how a column is exported, the same way on both databases: times
+// converterFor decides how a column is exported, the same way on both databases: secrets
+// (Omit, and every column named *_hash) not at all, times
 // (columns named *_at, stored as unix milliseconds) as RFC 3339 UTC strings, booleans as
 // booleans (SQLite stores them as 0/1), bytes as text.
 func converterFor(t Table, c *sql.ColumnType) converter {
 	name := c.Name()
-	if slices.Contains(t.Omit, name) {
+	// Hashes of passwords, tokens and codes are never exported, whatever the table.
+	if slices.Contains(t.Omit, name) || strings.HasSuffix(name, "_hash") {
 		return nil
 	}
 	typ := strings.ToUpper(c.DatabaseTypeName())

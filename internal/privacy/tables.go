@@ -16,7 +16,7 @@ var Tables = []Table{
 	UserTable("sessions", "sessions", ByUserID(), OrderBy("created_at, id")),
 	UserTable("sign_ins", "sign_in_history", ByUserID(), OrderBy("created_at, id")),
 	UserTable("account_tokens", "account_tokens", ByUserID(), Omit("token_hash"), OrderBy("created_at")),
-	UserTable("oauth_grants", "google_sign_in_grants", ByUserID(), Omit("code_hash"), OrderBy("created_at")),
+	UserTable("oauth_grants", "google_sign_in_grants", ByUserID(), Omit("code_hash", "binding_hash"), OrderBy("created_at")),
 	UserTable("mail_outbox", "emails", ByUserID(), OrderBy("created_at, id")),
 	SystemTable("oauth_states", "a Google sign-in in progress before any account is known: hashed state, nonce and PKCE verifier, expiring in minutes"),
 	SystemTable("rate_limits", "fixed-window counters keyed by an HMAC of the limit and subject, so no address or id is readable; expire with their window"),
