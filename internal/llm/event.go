@@ -53,16 +53,6 @@ type Event struct {
 	Err        error
 }
 
-// isDelta reports whether the event is content the caller would show or act on. Once one
-// has reached the caller, the router can no longer switch providers.
-func (e *Event) isDelta() bool {
-	switch e.Type {
-	case EventText, EventToolStart, EventToolDelta, EventToolEnd:
-		return true
-	}
-	return false
-}
-
 // Stream is a provider's streamed reply, read like the SDK streams it wraps:
 //
 //	for s.Next() { ev := s.Event() }
