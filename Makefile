@@ -1,7 +1,7 @@
 # Ally — the two commands a newcomer needs are `make run` and `make test`.
 GO ?= go
 
-.PHONY: run test build vet test-go clean web test-web
+.PHONY: run test build vet test-go clean web test-web bench bench-smoke
 
 run: ## build and run Ally on SQLite in ./data
 	$(GO) run ./cmd/ally serve
@@ -16,6 +16,18 @@ test-go:
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ally ./cmd/ally
+
+# The load benchmark (docs/benchmarks.md): fake model server + ally serve + load generator,
+# on SQLite and PostgreSQL, then the Go micro-benchmarks. Results go to bench/results/.
+BENCH_PG ?= $(or $(ALLY_TEST_POSTGRES_URL),postgres://postgres@127.0.0.1:5432/test?sslmode=disable)
+
+bench:
+	$(GO) run ./cmd/allybench -db sqlite,postgres -levels 1,100,1000 -turns 3 -postgres '$(BENCH_PG)' -out bench/results
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./internal/llm/... ./internal/chat/... ./internal/privacy/... | tee bench/results/go-bench.txt
+
+# The same harness with small numbers, in well under a minute.
+bench-smoke:
+	$(GO) run ./cmd/allybench -db sqlite,postgres -levels 1,10 -turns 2 -first-token 50ms -tokens-per-second 200 -reply-words 20 -postgres '$(BENCH_PG)' -out bench/results/smoke
 
 # The web app (docs/web.md): `make web` rebuilds web/dist from web/src; commit both.
 web:

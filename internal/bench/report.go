@@ -1,0 +1,59 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+func ioCopyCount(r io.Reader) (int64, error) { return io.Copy(io.Discard, r) }
+
+// Write saves the results as results.json and results.md in dir and returns the markdown.
+func Write(dir string, r *Results) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	b, _ := json.MarshalIndent(r, "", "  ")
+	if err := os.WriteFile(filepath.Join(dir, "results.json"), b, 0o644); err != nil {
+		return "", err
+	}
+	md := Markdown(r)
+	return md, os.WriteFile(filepath.Join(dir, "results.md"), []byte(md), 0o644)
+}
+
+// Markdown renders the results as tables.
+func Markdown(r *Results) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Run %s on %s.\n\n", r.StartedAt.Format("2006-01-02 15:04 UTC"), r.Machine)
+	fmt.Fprintf(&b, "Fake model: first token after %v, %v tokens/s, %v words per reply; %v turns per user per level.\n\n",
+		r.Config["first_token"], r.Config["tokens_per_second"], r.Config["reply_words"], r.Config["turns_per_user"])
+	b.WriteString("| database | streams | turns | errors | TTFT direct p50/p99 (ms) | TTFT via Ally p50/p99/max (ms) | added p50/p99/max (ms) | tokens/s per stream | turns/s | CPU ms/turn | RSS/stream (KiB) | write tx/turn | rows/turn |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, l := range r.Levels {
+		fmt.Fprintf(&b, "| %s | %d | %d | %d | %.1f / %.1f | %.1f / %.1f / %.1f | %.2f / %.2f / %.2f | %.1f | %.1f | %.2f | %.1f | %.1f | %.1f |\n",
+			l.Database, l.Streams, l.Turns, l.Errors,
+			l.DirectFirstToken.P50, l.DirectFirstToken.P99,
+			l.AllyFirstToken.P50, l.AllyFirstToken.P99, l.AllyFirstToken.Max,
+			l.AddedFirstToken.P50, l.AddedFirstToken.P99, l.AddedFirstToken.Max,
+			l.TokensPerSecond, l.TurnsPerSecond, l.CPUSecondsPerTurn*1000, l.RSSPerStreamKiB, l.WriteTxPerTurn, l.RowsPerTurn)
+	}
+	for _, l := range r.Levels {
+		if l.FirstError != "" {
+			fmt.Fprintf(&b, "\nFirst error (%s, %d streams): `%s`\n", l.Database, l.Streams, l.FirstError)
+		}
+	}
+	if len(r.Exports) > 0 {
+		b.WriteString("\n| database | export messages | bytes | seconds | MB/s | messages/s |\n|---|---:|---:|---:|---:|---:|\n")
+		for _, e := range r.Exports {
+			if e.Error != "" {
+				fmt.Fprintf(&b, "| %s | %d | error: %s | | | |\n", e.Database, e.Messages, e.Error)
+				continue
+			}
+			fmt.Fprintf(&b, "| %s | %d | %d | %.3f | %.1f | %.0f |\n", e.Database, e.Messages, e.Bytes, e.Seconds, e.MBPerSec, e.MsgsPerSec)
+		}
+	}
+	return b.String()
+}

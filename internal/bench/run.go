@@ -1,0 +1,381 @@
+// Package bench is Ally's end-to-end load benchmark: it starts the fake model server and a
+// real `ally serve`, signs users in, holds many conversations open at once and measures
+// what Ally adds on top of the model: time to first token, tokens per second, CPU, memory
+// per open stream and database writes per turn, on SQLite and PostgreSQL.
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Config shapes a benchmark run.
+type Config struct {
+	Databases    []string // "sqlite", "postgres"
+	Levels       []int    // concurrent streams
+	TurnsPerUser int      // messages each user sends per level, one after another
+	FirstToken   time.Duration
+	TokensPerSec int
+	ReplyWords   int
+	PostgresURL  string
+	OutDir       string
+	Logf         func(format string, args ...any)
+}
+
+// Percentiles summarise a distribution, in milliseconds.
+type Percentiles struct {
+	P50 float64 `json:"p50_ms"`
+	P99 float64 `json:"p99_ms"`
+	Max float64 `json:"max_ms"`
+}
+
+// LevelResult is the measurement of one database at one concurrency level.
+type LevelResult struct {
+	Database          string      `json:"database"`
+	Streams           int         `json:"streams"`
+	Turns             int         `json:"turns"`
+	Errors            int         `json:"errors"`
+	FirstError        string      `json:"first_error,omitempty"`
+	DirectFirstToken  Percentiles `json:"direct_first_token"`
+	AllyFirstToken    Percentiles `json:"ally_first_token"`
+	AddedFirstToken   Percentiles `json:"added_first_token"`
+	TokensPerSecond   float64     `json:"tokens_per_second_per_stream"`
+	TurnsPerSecond    float64     `json:"turns_per_second"`
+	CPUSecondsPerTurn float64     `json:"server_cpu_seconds_per_turn"`
+	IdleRSSMiB        float64     `json:"idle_rss_mib"`
+	RSSPerStreamKiB   float64     `json:"rss_per_open_stream_kib"`
+	WriteTxPerTurn    float64     `json:"db_write_transactions_per_turn"`
+	RowsPerTurn       float64     `json:"db_rows_written_per_turn"`
+}
+
+// ExportResult measures one account export.
+type ExportResult struct {
+	Database   string  `json:"database"`
+	Messages   int     `json:"messages"`
+	Bytes      int64   `json:"bytes"`
+	Seconds    float64 `json:"seconds"`
+	MBPerSec   float64 `json:"mb_per_second"`
+	MsgsPerSec float64 `json:"messages_per_second"`
+	Error      string  `json:"error,omitempty"`
+}
+
+// Results is everything one run measured.
+type Results struct {
+	StartedAt time.Time      `json:"started_at"`
+	Machine   string         `json:"machine"`
+	Config    map[string]any `json:"config"`
+	Levels    []LevelResult  `json:"levels"`
+	Exports   []ExportResult `json:"exports"`
+}
+
+// Run executes the benchmark.
+func Run(ctx context.Context, cfg Config) (*Results, error) {
+	logf := cfg.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	work, err := os.MkdirTemp("", "ally-bench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(work)
+	logf("building ally and fakellm")
+	allyBin, fakeBin, err := buildBinaries(ctx, work)
+	if err != nil {
+		return nil, err
+	}
+	fakeAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	fake, err := start(ctx, fakeBin, fakeArgs(fakeAddr, cfg), nil, "http://"+fakeAddr, "/", filepath.Join(work, "fakellm.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer fake.stop()
+
+	res := &Results{StartedAt: time.Now().UTC(), Machine: machine(), Config: map[string]any{
+		"levels": cfg.Levels, "turns_per_user": cfg.TurnsPerUser, "first_token": cfg.FirstToken.String(),
+		"tokens_per_second": cfg.TokensPerSec, "reply_words": cfg.ReplyWords,
+	}}
+	for _, dbName := range cfg.Databases {
+		levels, export, err := runDatabase(ctx, cfg, dbName, allyBin, fake.URL, work, logf)
+		if err != nil {
+			return res, fmt.Errorf("%s: %w", dbName, err)
+		}
+		res.Levels = append(res.Levels, levels...)
+		res.Exports = append(res.Exports, export)
+	}
+	return res, nil
+}
+
+func fakeArgs(addr string, cfg Config) []string {
+	return []string{"-addr", addr,
+		"-ttft", cfg.FirstToken.String(),
+		"-tps", fmt.Sprint(cfg.TokensPerSec),
+		"-words", fmt.Sprint(cfg.ReplyWords)}
+}
+
+func runDatabase(ctx context.Context, cfg Config, dbName, allyBin, fakeURL, work string, logf func(string, ...any)) ([]LevelResult, ExportResult, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, ExportResult{}, err
+	}
+	maxLevel := 0
+	for _, l := range cfg.Levels {
+		maxLevel = max(maxLevel, l)
+	}
+	dataDir := filepath.Join(work, "data-"+dbName)
+	env := []string{
+		"ALLY_ADDR=" + addr, "ALLY_DATA_DIR=" + dataDir, "ALLY_LOG_LEVEL=warn",
+		"ALLY_JWT_SECRET=bench-secret-bench-secret-bench-secret-0",
+		"ALLY_BCRYPT_COST=4", "ALLY_REQUIRE_VERIFIED_EMAIL=false",
+		"ANTHROPIC_API_KEY=bench", "ANTHROPIC_BASE_URL=" + fakeURL,
+		"OPENAI_API_KEY=", "GEMINI_API_KEY=",
+		// Every benchmark user gets a plan roomy enough for the run.
+		`ALLY_PLANS=[{"id":"free","name":"Bench","limits":{"tokens_per_day":100000000,"messages_per_day":100000,"memory_file_bytes":65536,"memory_total_bytes":1048576,"fallback_per_day":100,"active_tasks":5}}]`,
+	}
+	if dbName == "postgres" {
+		url, drop, err := benchSchema(ctx, cfg.PostgresURL)
+		if err != nil {
+			return nil, ExportResult{}, err
+		}
+		defer drop()
+		env = append(env, "ALLY_DATABASE_URL="+url)
+	}
+	ally, err := start(ctx, allyBin, []string{"serve"}, env, "http://"+addr, "/readyz", filepath.Join(work, "ally-"+dbName+".log"))
+	if err != nil {
+		return nil, ExportResult{}, err
+	}
+	defer ally.stop()
+
+	logf("%s: signing in %d users", dbName, maxLevel)
+	users := make([]*user, maxLevel)
+	if err := parallel(maxLevel, 16, func(i int) error {
+		u := &user{http: newClient(i), base: ally.URL}
+		users[i] = u
+		return u.signIn(ctx, i, dbName)
+	}); err != nil {
+		return nil, ExportResult{}, fmt.Errorf("sign in: %w", err)
+	}
+	var out []LevelResult
+	for _, level := range cfg.Levels {
+		logf("%s: %d concurrent streams", dbName, level)
+		r := runLevel(ctx, cfg, ally, fakeURL, users[:level])
+		r.Database = dbName
+		out = append(out, r)
+	}
+	return out, exportOne(ctx, users[0], dbName, len(cfg.Levels)*cfg.TurnsPerUser*2), nil
+}
+
+// runLevel measures the fake directly, then the same load through Ally.
+func runLevel(ctx context.Context, cfg Config, ally *proc, fakeURL string, users []*user) LevelResult {
+	n := len(users)
+	r := LevelResult{Streams: n}
+	directTimes := make([]time.Duration, 0, n*cfg.TurnsPerUser)
+	var mu sync.Mutex
+	_ = parallel(n, n, func(i int) error {
+		for range cfg.TurnsPerUser {
+			t := direct(ctx, users[i].http, fakeURL, "Hello there, how are you today?")
+			mu.Lock()
+			if t.err == nil {
+				directTimes = append(directTimes, t.firstToken)
+			}
+			mu.Unlock()
+		}
+		return nil
+	})
+	r.DirectFirstToken = percentiles(directTimes)
+
+	runtime.GC()
+	time.Sleep(300 * time.Millisecond) // let the server settle before the idle reading
+	idleRSS := ally.rssBytes()
+	cpu0 := ally.cpuSeconds()
+	tx0, _ := metric(ally.URL, "ally_db_write_transactions_total")
+	rows0, _ := metric(ally.URL, "ally_db_rows_written")
+
+	var peakRSS int64
+	stopSampling := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stopSampling:
+				return
+			case <-tick.C:
+				peakRSS = max(peakRSS, ally.rssBytes())
+			}
+		}
+	}()
+	var firstTimes []time.Duration
+	var tokensPerSec []float64
+	t0 := time.Now()
+	_ = parallel(n, n, func(i int) error {
+		for k := range cfg.TurnsPerUser {
+			t := users[i].send(ctx, fmt.Sprintf("Benchmark message %d: tell me something.", k), nil)
+			mu.Lock()
+			r.Turns++
+			if t.err != nil {
+				r.Errors++
+				if r.FirstError == "" {
+					r.FirstError = t.err.Error()
+				}
+			} else {
+				firstTimes = append(firstTimes, t.firstToken)
+				if stream := t.total - t.firstToken; stream > 0 && t.deltas > 1 {
+					tokensPerSec = append(tokensPerSec, float64(t.deltas-1)/stream.Seconds())
+				}
+			}
+			mu.Unlock()
+		}
+		return nil
+	})
+	elapsed := time.Since(t0)
+	close(stopSampling)
+	<-sampled
+	time.Sleep(1500 * time.Millisecond) // PostgreSQL's statistics lag
+	cpu1 := ally.cpuSeconds()
+	tx1, _ := metric(ally.URL, "ally_db_write_transactions_total")
+	rows1, _ := metric(ally.URL, "ally_db_rows_written")
+
+	r.AllyFirstToken = percentiles(firstTimes)
+	r.AddedFirstToken = Percentiles{
+		P50: r.AllyFirstToken.P50 - r.DirectFirstToken.P50,
+		P99: r.AllyFirstToken.P99 - r.DirectFirstToken.P99,
+		Max: r.AllyFirstToken.Max - r.DirectFirstToken.Max,
+	}
+	r.TokensPerSecond = mean(tokensPerSec)
+	r.TurnsPerSecond = float64(r.Turns-r.Errors) / elapsed.Seconds()
+	if done := float64(r.Turns - r.Errors); done > 0 {
+		r.CPUSecondsPerTurn = (cpu1 - cpu0) / done
+		r.WriteTxPerTurn = (tx1 - tx0) / done
+		r.RowsPerTurn = (rows1 - rows0) / done
+	}
+	r.IdleRSSMiB = float64(idleRSS) / (1 << 20)
+	r.RSSPerStreamKiB = float64(max(0, peakRSS-idleRSS)) / 1024 / float64(n)
+	return r
+}
+
+func exportOne(ctx context.Context, u *user, dbName string, messages int) ExportResult {
+	r := ExportResult{Database: dbName, Messages: messages}
+	req, _ := http.NewRequestWithContext(ctx, "GET", u.base+"/api/v1/me/export", nil)
+	req.Header.Set("Authorization", "Bearer "+u.token)
+	t0 := time.Now()
+	res, err := u.http.Do(req)
+	if err != nil {
+		r.Error = err.Error()
+		return r
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 {
+		r.Error = fmt.Sprintf("status %d", res.StatusCode)
+		return r
+	}
+	n, _ := ioCopyCount(res.Body)
+	r.Seconds = time.Since(t0).Seconds()
+	r.Bytes = n
+	if r.Seconds > 0 {
+		r.MBPerSec = float64(n) / (1 << 20) / r.Seconds
+		r.MsgsPerSec = float64(messages) / r.Seconds
+	}
+	return r
+}
+
+// benchSchema creates a fresh PostgreSQL schema and returns a URL that uses it.
+func benchSchema(ctx context.Context, url string) (string, func(), error) {
+	if url == "" {
+		return "", nil, fmt.Errorf("set ALLY_TEST_POSTGRES_URL (or -postgres) to benchmark PostgreSQL")
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return "", nil, err
+	}
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	schema := "bench_" + hex.EncodeToString(b)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		conn.Close(ctx)
+		return "", nil, err
+	}
+	drop := func() {
+		_, _ = conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		conn.Close(context.Background())
+	}
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	return url + sep + "search_path=" + schema, drop, nil
+}
+
+// parallel runs fn(0..n-1) with at most width at once and returns the first error.
+func parallel(n, width int, fn func(i int) error) error {
+	sem := make(chan struct{}, max(1, width))
+	var wg sync.WaitGroup
+	var once sync.Once
+	var first error
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := fn(i); err != nil {
+				once.Do(func() { first = err })
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}
+
+func percentiles(ds []time.Duration) Percentiles {
+	if len(ds) == 0 {
+		return Percentiles{}
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	at := func(q float64) float64 {
+		i := int(q * float64(len(ds)-1))
+		return float64(ds[i].Microseconds()) / 1000
+	}
+	return Percentiles{P50: at(0.5), P99: at(0.99), Max: at(1)}
+}
+
+func mean(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := 0.0
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
+}
+
+func machine() string {
+	model := ""
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "model name"); ok {
+				model = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%d cores, %s, %s/%s, %s", runtime.NumCPU(), model, runtime.GOOS, runtime.GOARCH, runtime.Version())
+}
