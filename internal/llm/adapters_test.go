@@ -191,6 +191,9 @@ func TestAdapterClassifiesFailures(t *testing.T) {
 				if e.Kind != c.kind || e.Status != c.status || e.Provider != string(p) {
 					t.Fatalf("got kind %v status %d provider %s (%v), want %v %d", e.Kind, e.Status, e.Provider, e, c.kind, c.status)
 				}
+				if c.status == 529 && e.Type != "overloaded_error" {
+					t.Fatalf("529 type %q", e.Type)
+				}
 				if e.Retryable() != (c.kind == llm.KindTransient) {
 					t.Fatalf("retryable %v", e.Retryable())
 				}

@@ -375,3 +375,15 @@ func TestRouterAsksFallbackHookOnlyForProvidersCalled(t *testing.T) {
 		t.Fatalf("asked for %v", asked)
 	}
 }
+
+// A provider asking to wait longer than MaxRetryAfter is left for the next one at once.
+func TestRouterFallsBackWhenRetryAfterIsTooLong(t *testing.T) {
+	srv := llmtest.Start(t)
+	srv.Script(llmtest.Anthropic, llmtest.Reply{Status: 429, RetryAfter: "120"})
+	clock := llmtest.NewClock()
+	r := newRouter(t, srv, clock, llm.RouterConfig{MaxRetries: 2, MaxRetryAfter: 30 * time.Second}, order...)
+	_, res, err := run(t, r, hello())
+	if err != nil || res.Provider != "openai" || len(srv.Requests(llmtest.Anthropic)) != 1 {
+		t.Fatalf("%v %s, %d anthropic requests", err, res.Provider, len(srv.Requests(llmtest.Anthropic)))
+	}
+}
