@@ -53,6 +53,13 @@ export function ChatView({ id }: { id: string }) {
     <div className="chat">
       <div className="chat-scroll" ref={scroller} onScroll={onScroll}>
         <div className="chat-column">
+          {chat.hasMore && !chat.loading && (
+            <div className="load-earlier">
+              <button type="button" className="btn btn-ghost btn-sm" onClick={() => { stick.current = false; chat.loadEarlier().catch(() => undefined); }}>
+                Show earlier messages
+              </button>
+            </div>
+          )}
           {chat.loading ? (
             <Spinner label="Loading conversation" />
           ) : (

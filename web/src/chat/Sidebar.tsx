@@ -54,6 +54,11 @@ export function Sidebar({ activeId, open, onClose }: { activeId: string; open: b
             <ConversationItem key={c.id} c={c} active={c.id === activeId} onOpen={onClose} />
           ))}
         </ul>
+        {convs.more && (
+          <button type="button" className="btn btn-ghost btn-sm btn-block" onClick={() => convs.loadMore().catch(() => undefined)}>
+            Show older
+          </button>
+        )}
       </nav>
       <div className="sidebar-bottom">
         <Link href="/settings/profile" className="user-row" onClick={onClose}>

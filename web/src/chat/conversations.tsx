@@ -8,6 +8,9 @@ interface Conversations {
   query: string;
   setQuery: (q: string) => void;
   reload: () => Promise<void>;
+  /** more is true when older conversations can be loaded with loadMore. */
+  more: boolean;
+  loadMore: () => Promise<void>;
   create: () => Promise<Conversation>;
   rename: (id: string, title: string) => Promise<void>;
   remove: (id: string) => Promise<void>;
@@ -15,21 +18,39 @@ interface Conversations {
 
 const Ctx = createContext<Conversations | null>(null);
 
+interface Page {
+  conversations: Conversation[];
+  next_cursor?: string;
+}
+
+const pagePath = (q: string, cursor: string) =>
+  "/conversations?limit=50" + (q ? "&q=" + encodeURIComponent(q) : "") + (cursor ? "&cursor=" + encodeURIComponent(cursor) : "");
+
 /** ConversationsProvider holds the sidebar's list, searched on the server (CHAT-1). */
 export function ConversationsProvider({ children }: { children: ReactNode }) {
   const [list, setList] = useState<Conversation[]>([]);
   const [loaded, setLoaded] = useState(false);
   const [query, setQuery] = useState("");
+  const [cursor, setCursor] = useState("");
   const queryRef = useRef(query);
   queryRef.current = query;
 
   const reload = useCallback(async () => {
     const q = queryRef.current.trim();
-    const res = await get<{ conversations: Conversation[] }>("/conversations?limit=100" + (q ? "&q=" + encodeURIComponent(q) : ""));
+    const res = await get<Page>(pagePath(q, ""));
     if (queryRef.current.trim() !== q) return; // a newer search is on its way
     setList(res.conversations ?? []);
+    setCursor(res.next_cursor ?? "");
     setLoaded(true);
   }, []);
+
+  const loadMore = useCallback(async () => {
+    if (!cursor) return;
+    const q = queryRef.current.trim();
+    const res = await get<Page>(pagePath(q, cursor));
+    setList((l) => [...l, ...(res.conversations ?? []).filter((c) => !l.some((x) => x.id === c.id))]);
+    setCursor(res.next_cursor ?? "");
+  }, [cursor]);
 
   useEffect(() => {
     const t = setTimeout(() => reload().catch(() => setLoaded(true)), query ? 250 : 0);
@@ -52,7 +73,7 @@ export function ConversationsProvider({ children }: { children: ReactNode }) {
     setList((l) => l.filter((x) => x.id !== id));
   }, []);
 
-  return <Ctx.Provider value={{ list, loaded, query, setQuery, reload, create, rename, remove }}>{children}</Ctx.Provider>;
+  return <Ctx.Provider value={{ list, loaded, query, setQuery, reload, more: cursor !== "", loadMore, create, rename, remove }}>{children}</Ctx.Provider>;
 }
 
 export function useConversations(): Conversations {

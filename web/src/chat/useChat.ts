@@ -16,6 +16,8 @@ interface State {
   notFound: boolean;
   /** unsent is a first message that could not be sent, to put back in the box. */
   unsent: string;
+  /** hasMore is true when older messages exist than the first one shown. */
+  hasMore: boolean;
 }
 
 const tempId = () => "tmp-" + Math.random().toString(36).slice(2);
@@ -25,7 +27,7 @@ const tempId = () => "tmp-" + Math.random().toString(36).slice(2);
  * progress up again after a reload (GET …/stream).
  */
 export function useChat(conversationId: string, onTurnEnd: () => void) {
-  const [state, setState] = useState<State>({ messages: [], loading: true, streaming: "", error: null, notFound: false, unsent: "" });
+  const [state, setState] = useState<State>({ messages: [], loading: true, streaming: "", error: null, notFound: false, unsent: "", hasMore: false });
   const alive = useRef(true);
   const following = useRef(false);
   const aborter = useRef(new AbortController());
@@ -36,10 +38,32 @@ export function useChat(conversationId: string, onTurnEnd: () => void) {
     setState((s) => ({ ...s, messages: s.messages.map((m) => (m.id === id ? fn(m) : m)) }));
 
   const load = useCallback(async () => {
-    const res = await get<{ messages: Message[] }>(`/conversations/${conversationId}/messages?limit=200`);
-    if (alive.current) setState((s) => ({ ...s, messages: res.messages ?? [], loading: false }));
-    return res.messages ?? [];
+    const res = await get<{ messages: Message[]; has_more?: boolean }>(`/conversations/${conversationId}/messages?limit=100`);
+    const page = res.messages ?? [];
+    if (alive.current)
+      setState((s) => {
+        // Keep older messages the person already loaded above the latest page.
+        const i = page.length ? s.messages.findIndex((m) => m.id === page[0].id) : -1;
+        const older = i > 0 ? s.messages.slice(0, i) : [];
+        return { ...s, messages: [...older, ...page], loading: false, hasMore: i > 0 ? s.hasMore : !!res.has_more };
+      });
+    return page;
   }, [conversationId]);
+
+  /** loadEarlier adds the page of messages before the first one shown. */
+  const loadEarlier = useCallback(async () => {
+    const first = state.messages[0];
+    if (!first) return;
+    const res = await get<{ messages: Message[]; has_more?: boolean }>(
+      `/conversations/${conversationId}/messages?limit=100&before=${encodeURIComponent(first.id)}`,
+    );
+    if (!alive.current) return;
+    setState((s) => ({
+      ...s,
+      messages: [...(res.messages ?? []).filter((m) => !s.messages.some((x) => x.id === m.id)), ...s.messages],
+      hasMore: !!res.has_more,
+    }));
+  }, [conversationId, state.messages]);
 
   /** follow reads a reply stream into the message list; replyId is the placeholder's id. */
   const follow = useCallback(
@@ -198,7 +222,7 @@ export function useChat(conversationId: string, onTurnEnd: () => void) {
 
   useEffect(() => {
     alive.current = true;
-    setState({ messages: [], loading: true, streaming: "", error: null, notFound: false, unsent: "" });
+    setState({ messages: [], loading: true, streaming: "", error: null, notFound: false, unsent: "", hasMore: false });
     aborter.current = new AbortController();
     const first = pendingFirstMessage.get(conversationId);
     pendingFirstMessage.delete(conversationId);
@@ -218,5 +242,5 @@ export function useChat(conversationId: string, onTurnEnd: () => void) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [conversationId]);
 
-  return { ...state, send, regenerate, edit, stop, setMessages: (fn: (m: Message[]) => Message[]) => setState((s) => ({ ...s, messages: fn(s.messages) })), clearError: () => setState((s) => ({ ...s, error: null })) };
+  return { ...state, loadEarlier, send, regenerate, edit, stop, setMessages: (fn: (m: Message[]) => Message[]) => setState((s) => ({ ...s, messages: fn(s.messages) })), clearError: () => setState((s) => ({ ...s, error: null })) };
 }
