@@ -10,7 +10,8 @@ import (
 )
 
 // followStored streams a reply that another instance is generating, from what that
-// instance saves: the text so far, then new text and steps as they are stored, until the
+// instance saves: the text so far, then new text and steps as they are stored (read on
+// each notification from that instance on PostgreSQL, and at every poll), until the
 // reply ends. (A reply whose instance died is marked interrupted by the sweep of any
 // instance, which ends this stream too.)
 func (s *Service) followStored(ctx context.Context, w http.ResponseWriter, userID string, m *Message) {
@@ -22,6 +23,8 @@ func (s *Service) followStored(ctx context.Context, w http.ResponseWriter, userI
 	emit("message_start", startEvent{MessageID: m.ID, ConversationID: m.ConversationID})
 	poll := time.NewTicker(s.cfg.ChatFollowInterval)
 	defer poll.Stop()
+	changed, unsubscribe := s.notices.subscribe(m.ID)
+	defer unsubscribe()
 	lastWrite := time.Now()
 	sentText, sentSteps := 0, 0
 	for {
@@ -71,6 +74,7 @@ func (s *Service) followStored(ctx context.Context, w http.ResponseWriter, userI
 		}
 		select {
 		case <-poll.C:
+		case <-changed:
 		case <-ctx.Done():
 			return
 		}

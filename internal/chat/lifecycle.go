@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"sync"
 	"time"
 	_ "time/tzdata" // users' timezones resolve even where the system has no zoneinfo
 
@@ -37,13 +38,19 @@ func (s *Service) Recover(ctx context.Context) error {
 	return nil
 }
 
-// Start begins the heartbeat of this instance's replies and the sweep for replies whose
-// instance died. Shutdown stops it.
+// Start begins the heartbeat of this instance's replies, the sweep for replies whose
+// instance died and, on PostgreSQL, listening for other instances' reply notifications.
+// Shutdown stops them.
 func (s *Service) Start() {
 	ctx, cancel := context.WithCancel(s.base)
 	s.stopSweep, s.sweepDone = cancel, make(chan struct{})
+	var listening sync.WaitGroup
+	if s.deps.DB.Pool != nil {
+		listening.Go(func() { s.listen(ctx) })
+	}
 	go func() {
 		defer close(s.sweepDone)
+		defer listening.Wait()
 		t := time.NewTicker(heartbeatInterval)
 		defer t.Stop()
 		for {

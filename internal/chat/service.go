@@ -85,8 +85,9 @@ type Service struct {
 	now    func() time.Time
 	deps   Deps
 
-	base context.Context
-	runs registry
+	base    context.Context
+	runs    registry
+	notices notices
 	// writeTimeout drops a stream whose client does not take its events in time.
 	writeTimeout time.Duration
 

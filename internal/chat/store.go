@@ -50,6 +50,11 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (int64, err
 	return res.RowsAffected()
 }
 
+// execer runs a statement: the database or a transaction.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
 // TokenTotals are token counts of one or several model calls.
 type TokenTotals struct {
 	InputTokens      int64 `json:"input_tokens"`

@@ -28,6 +28,7 @@ func (s *Store) SaveReplyText(ctx context.Context, replyID, content string) (sto
 	if err != nil {
 		return false, fmt.Errorf("chat: save reply text: %w", err)
 	}
+	s.notifyReply(ctx, s.db.W, replyID)
 	return stopAt.Valid, nil
 }
 
@@ -51,6 +52,7 @@ func (s *Store) AddStep(ctx context.Context, userID, replyID, content string, st
 		if err != nil {
 			return fmt.Errorf("chat: save step: %w", err)
 		}
+		s.notifyReply(ctx, tx, replyID)
 		return nil
 	})
 }
@@ -88,6 +90,7 @@ func (s *Store) FinishReply(ctx context.Context, o replyOutcome) error {
 		if err != nil {
 			return fmt.Errorf("chat: finish reply: %w", err)
 		}
+		s.notifyReply(ctx, tx, o.replyID)
 		return nil
 	})
 }

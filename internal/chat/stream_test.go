@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"myally.app/ally/internal/chat"
+	"myally.app/ally/internal/db"
 	"myally.app/ally/internal/db/dbtest"
 	"myally.app/ally/internal/llm/llmtest"
 )
@@ -183,6 +184,34 @@ func TestKeepAliveOnIdleStreams(t *testing.T) {
 		st := send(t, s, token, conv, "think hard")
 		if st.comments == 0 || st.end() != chat.StatusComplete {
 			t.Fatalf("%d keep-alive comments, status %s", st.comments, st.end())
+		}
+	})
+}
+
+// TestFollowThroughNotifications: on PostgreSQL, a stream on another instance follows the
+// reply as the generating instance announces each save, without waiting for polls.
+func TestFollowThroughNotifications(t *testing.T) {
+	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
+		if tg.Dialect != db.Postgres {
+			t.Skip("notifications are PostgreSQL's; SQLite runs one instance")
+		}
+		fake := llmtest.Start(t)
+		full := slowReply(200)
+		fake.Script(llmtest.Anthropic, full)
+		a := start(t, tg, fake)
+		b := start(t, tg, fake, "ALLY_CHAT_FOLLOW_INTERVAL", "1h") // never polls again
+		_, token := user(t, a)
+		conv := newConversation(t, a, token)
+		st, _ := open(t, a, "POST", "/api/v1/conversations/"+conv+"/messages", token, map[string]string{"content": "go"})
+		startID(t, st)
+		st.until("delta")
+		other, res := open(t, b, "GET", "/api/v1/conversations/"+conv+"/stream", token, nil)
+		if res != nil {
+			t.Fatalf("re-attach: %d %s", res.Status, res.Body)
+		}
+		other.rest()
+		if other.end() != chat.StatusComplete || other.text() != full.Text {
+			t.Fatalf("followed through notifications: %s, %d of %d bytes", other.end(), len(other.text()), len(full.Text))
 		}
 	})
 }

@@ -1,0 +1,92 @@
+package chat
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"myally.app/ally/internal/db"
+)
+
+// replyChannel is the PostgreSQL notification channel on which the instance generating a
+// reply announces that it saved new text, a step or the end, so that streams following
+// the reply on other instances read it at once rather than at their next poll.
+const replyChannel = "ally_chat_reply"
+
+// notices dispatches reply notifications to the streams waiting on this instance.
+type notices struct {
+	mu      sync.Mutex
+	waiters map[string]map[chan struct{}]struct{}
+}
+
+// subscribe returns a channel that receives a value when the reply changes.
+func (n *notices) subscribe(replyID string) (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	n.mu.Lock()
+	if n.waiters == nil {
+		n.waiters = map[string]map[chan struct{}]struct{}{}
+	}
+	if n.waiters[replyID] == nil {
+		n.waiters[replyID] = map[chan struct{}]struct{}{}
+	}
+	n.waiters[replyID][ch] = struct{}{}
+	n.mu.Unlock()
+	return ch, func() {
+		n.mu.Lock()
+		delete(n.waiters[replyID], ch)
+		if len(n.waiters[replyID]) == 0 {
+			delete(n.waiters, replyID)
+		}
+		n.mu.Unlock()
+	}
+}
+
+func (n *notices) wake(replyID string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for ch := range n.waiters[replyID] {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// listen holds one connection listening on replyChannel until ctx ends, reconnecting
+// after failures. Streams keep polling meanwhile, so a lost notification only delays.
+func (s *Service) listen(ctx context.Context) {
+	pool := s.deps.DB.Pool
+	for ctx.Err() == nil {
+		conn, err := pool.Acquire(ctx)
+		if err == nil {
+			if _, err = conn.Exec(ctx, "LISTEN "+replyChannel); err == nil {
+				for {
+					n, werr := conn.Conn().WaitForNotification(ctx)
+					if werr != nil {
+						err = werr
+						break
+					}
+					s.notices.wake(n.Payload)
+				}
+			}
+			conn.Release()
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		s.logger.Warn("listening for reply notifications failed; streams poll meanwhile", "error", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// notifyReply announces a change of a reply to the other instances (PostgreSQL only).
+// Inside a transaction the notification is delivered at commit.
+func (s *Store) notifyReply(ctx context.Context, q execer, replyID string) {
+	if s.db.Dialect != db.Postgres {
+		return
+	}
+	_, _ = q.ExecContext(ctx, `SELECT pg_notify($1, $2)`, replyChannel, replyID)
+}
