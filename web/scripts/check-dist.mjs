@@ -1,11 +1,15 @@
 // Checks that the committed web/dist is exactly what web/src builds to, so the bundle in
-// the binary cannot drift from its source. Builds into a temporary directory and compares
-// every file.
+// the binary cannot drift from its source (builds into a temporary directory and compares
+// every file), and that the JavaScript a first visit loads stays within its budget.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+
+/** BUDGET is the most gzipped JavaScript index.html may load before the app runs. */
+const BUDGET = 200 * 1024;
 
 const web = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const committed = join(web, "dist");
@@ -43,6 +47,16 @@ try {
     process.exit(1);
   }
   console.log(`web/dist matches a fresh build (${want.size} files).`);
+
+  // Initial JavaScript: the entry script and the modules it preloads.
+  const html = have.get("index.html").toString();
+  const initial = [...html.matchAll(/(?:src|href)="\/(assets\/[^"]+\.js)"/g)].map((m) => m[1]);
+  const size = initial.reduce((n, f) => n + gzipSync(have.get(f), { level: 9 }).length, 0);
+  console.log(`initial JavaScript: ${(size / 1024).toFixed(1)} KB gzip (${initial.length} files; budget ${BUDGET / 1024} KB)`);
+  if (size > BUDGET) {
+    console.error("the initial JavaScript is over budget: load the heavy parts on demand (import())");
+    process.exit(1);
+  }
 } finally {
   rmSync(fresh, { recursive: true, force: true });
 }
