@@ -74,8 +74,11 @@ type Main struct {
 	// onShutdown runs, in order, after the HTTP server stopped and before the job queue
 	// stops (e.g. the chat layer finishing or marking replies in progress).
 	onShutdown []func(context.Context) error
-	serveErr   chan error
-	closeOnce  sync.Once
+	// onStart runs, in order, when the instance starts serving (not for CLI commands that
+	// only open it), before the first request.
+	onStart   []func(context.Context) error
+	serveErr  chan error
+	closeOnce sync.Once
 }
 
 // New returns an unopened Main.
@@ -162,12 +165,25 @@ func (m *Main) OnShutdown(fn func(context.Context) error) {
 	m.onShutdown = append(m.onShutdown, fn)
 }
 
-// Start listens on the configured address, starts the job queue and serves in the
-// background.
+// OnStart registers fn to run when the instance starts serving, before the first
+// request: work that must not happen when a CLI command merely opens the instance next
+// to a running server (e.g. the chat layer recovering replies cut by a crash).
+func (m *Main) OnStart(fn func(context.Context) error) {
+	m.onStart = append(m.onStart, fn)
+}
+
+// Start listens on the configured address, runs the start hooks, starts the job queue
+// and serves in the background.
 func (m *Main) Start(ctx context.Context) error {
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (ALLY_ADDR): %w", m.Config.Addr, err)
+	}
+	for _, fn := range m.onStart {
+		if err := fn(ctx); err != nil {
+			ln.Close()
+			return err
+		}
 	}
 	m.listener = ln
 	m.URL = "http://" + ln.Addr().String()

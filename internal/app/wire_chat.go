@@ -7,9 +7,9 @@ import (
 	"myally.app/ally/internal/llm"
 )
 
-// wireChat builds the chat service on the model providers, recovers replies cut by a
-// crash, registers its routes and lets replies in progress finish (or be stored as
-// interrupted) at shutdown.
+// wireChat builds the chat service on the model providers and registers its routes; when
+// the instance starts serving it recovers replies cut by a crash, and at shutdown it lets
+// replies in progress finish (or stores them as interrupted).
 func (m *Main) wireChat(ctx context.Context) error {
 	models, err := llm.FromConfig(m.Config, m.Logger)
 	if err != nil {
@@ -26,11 +26,16 @@ func (m *Main) wireChat(ctx context.Context) error {
 		RequireVerified: m.Auth.RequireVerified,
 		StreamContext:   m.StreamContext(),
 	})
-	if err := m.Chat.Recover(ctx); err != nil {
-		return err
-	}
 	m.Chat.Register(m.Mux)
-	m.Chat.Start()
+	// Only a serving instance recovers and sweeps replies: a CLI command opening the
+	// same SQLite database must not take a running server's replies for orphans.
+	m.OnStart(func(ctx context.Context) error {
+		if err := m.Chat.Recover(ctx); err != nil {
+			return err
+		}
+		m.Chat.Start()
+		return nil
+	})
 	m.OnShutdown(m.Chat.Shutdown)
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"myally.app/ally/internal/app"
 	"myally.app/ally/internal/app/apptest"
 	"myally.app/ally/internal/chat"
 	"myally.app/ally/internal/db/dbtest"
@@ -137,4 +138,32 @@ func TestGracefulShutdown(t *testing.T) {
 			t.Fatalf("re-attach to the cut reply: %d", res.Status)
 		}
 	})
+}
+
+// TestCLINextToARunningServer: a command that opens the same SQLite database while the
+// server streams a reply (ally migrate, backup, …) leaves the reply alone.
+func TestCLINextToARunningServer(t *testing.T) {
+	fake := llmtest.Start(t)
+	full := slowReply(300)
+	fake.Script(llmtest.Anthropic, full)
+	dataDir := t.TempDir()
+	e := env(fake)
+	e["ALLY_DATA_DIR"] = dataDir
+	e["ALLY_JWT_SECRET"] = "test-secret-test-secret-test-secret-0123"
+	s := apptest.Start(t, dbtest.Target{Dialect: "sqlite"}, apptest.Options{DataDir: dataDir, Env: e})
+	_, token := user(t, s)
+	conv := newConversation(t, s, token)
+	st, _ := open(t, s, "POST", "/api/v1/conversations/"+conv+"/messages", token, map[string]string{"content": "go"})
+	id := startID(t, st)
+	st.until("delta")
+
+	var out strings.Builder
+	if code := app.CLI(context.Background(), app.Env{Args: []string{"migrate"}, Stdout: &out, Stderr: &out,
+		Getenv: func(k string) string { return e[k] }}); code != 0 {
+		t.Fatalf("ally migrate: exit %d: %s", code, out.String())
+	}
+	st.rest()
+	if m := message(t, s, token, id); st.end() != chat.StatusComplete || m.Status != chat.StatusComplete || m.Content != full.Text {
+		t.Fatalf("the reply ended %s / stored %s", st.end(), m.Status)
+	}
 }
