@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"myally.app/ally/internal/db"
 )
 
@@ -54,14 +56,16 @@ func (n *notices) wake(replyID string) {
 
 // listen holds one connection listening on replyChannel until ctx ends, reconnecting
 // after failures. Streams keep polling meanwhile, so a lost notification only delays.
+// The connection is its own, outside the pool, so that closing the pool never waits
+// for it.
 func (s *Service) listen(ctx context.Context) {
-	pool := s.deps.DB.Pool
+	cfg := s.deps.DB.Pool.Config().ConnConfig
 	for ctx.Err() == nil {
-		conn, err := pool.Acquire(ctx)
+		conn, err := pgx.ConnectConfig(ctx, cfg)
 		if err == nil {
 			if _, err = conn.Exec(ctx, "LISTEN "+replyChannel); err == nil {
 				for {
-					n, werr := conn.Conn().WaitForNotification(ctx)
+					n, werr := conn.WaitForNotification(ctx)
 					if werr != nil {
 						err = werr
 						break
@@ -69,7 +73,9 @@ func (s *Service) listen(ctx context.Context) {
 					s.notices.wake(n.Payload)
 				}
 			}
-			conn.Release()
+			closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+			_ = conn.Close(closeCtx)
+			cancel()
 		}
 		if ctx.Err() != nil {
 			return
