@@ -5,7 +5,11 @@ import { SessionProvider } from "./session";
 import { storage } from "./storage";
 import { applyTheme } from "./theme";
 import "./styles/base.css";
-import "./styles/app.css";
+import "./styles/auth.css";
+import "./styles/chat.css";
+import "./styles/markdown.css";
+import "./styles/settings.css";
+import "./styles/mobile.css";
 
 applyTheme(storage.theme());
 
