@@ -154,7 +154,10 @@ test("the assistant saves to memory; the memory page shows it, with edit, histor
   const content = page.locator(".memory-content");
   await content.locator("h1").getByText("Notes").waitFor();
   await content.locator(".hljs-keyword").first().waitFor();
-  await content.getByRole("button", { name: "Copy" }).waitFor();
+  await browser.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: stack.url });
+  await content.getByRole("button", { name: "Copy" }).click();
+  await content.getByRole("button", { name: "Copied" }).waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), 'const cup = "green";');
   assert.equal(await content.locator("img, [onerror]").count(), 0);
   assert.equal(await page.evaluate(() => window.__pwned), undefined);
 
@@ -166,6 +169,17 @@ test("the assistant saves to memory; the memory page shows it, with edit, histor
   await versions.nth(1).getByRole("button", { name: "Restore" }).click();
   await page.locator(".memory-content").getByText("I drink green tea every morning").waitFor();
   await shot(page, "08-memory-reverted");
+
+  // Memory can be turned off (and on again); the choice is kept.
+  const use = page.getByRole("switch", { name: /Use memory/ });
+  await use.uncheck();
+  await page.reload();
+  await page.getByRole("switch", { name: /Use memory/ }).waitFor();
+  assert.equal(await page.getByRole("switch", { name: /Use memory/ }).isChecked(), false);
+  await page.getByRole("switch", { name: /Use memory/ }).check();
+  await page.reload();
+  await page.getByRole("switch", { name: /Use memory/ }).waitFor();
+  assert.equal(await page.getByRole("switch", { name: /Use memory/ }).isChecked(), true);
 });
 
 test("usage shows today's tokens in the chart and per conversation", async () => {

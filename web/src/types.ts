@@ -69,3 +69,9 @@ export interface Preferences {
   language: string;
   memory_enabled: boolean;
 }
+
+/** preferencesBody is what PUT /me/preferences takes: the settable fields only. */
+export function preferencesBody(p: Preferences): Preferences {
+  const { assistant_name, tone, response_length, language, memory_enabled } = p;
+  return { assistant_name, tone, response_length, language, memory_enabled };
+}

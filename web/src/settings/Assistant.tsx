@@ -1,7 +1,7 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { ApiError, errorText, get, put } from "../api";
 import { Alert, Field, Spinner, useAsync } from "../components/ui";
-import type { Preferences } from "../types";
+import { preferencesBody, type Preferences } from "../types";
 
 const lengths: { value: Preferences["response_length"]; label: string }[] = [
   { value: "short", label: "Short" },
@@ -30,7 +30,7 @@ export default function Assistant() {
   const submit = (e: FormEvent) => {
     e.preventDefault();
     run(async () => {
-      setPrefs(await put<Preferences>("/me/preferences", prefs));
+      setPrefs(await put<Preferences>("/me/preferences", preferencesBody(prefs)));
       setSaved(true);
     });
   };

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from "react";
 import { errorText, get, put } from "../api";
 import { Alert, formatDate, Spinner, useAsync } from "../components/ui";
-import type { Preferences } from "../types";
+import { preferencesBody, type Preferences } from "../types";
 import { MemoryFileView } from "./MemoryFileView";
 import { memoryApi, type MemoryTree } from "./memoryApi";
 
@@ -72,7 +72,19 @@ function MemorySwitch() {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
   if (!prefs) return error ? <Alert>{errorText(error)}</Alert> : null;
-  const toggle = (on: boolean) => run(async () => setPrefs(await put<Preferences>("/me/preferences", { ...prefs, memory_enabled: on })));
+  // The switch moves at once; it moves back if the server refuses.
+  const toggle = (on: boolean) => {
+    const before = prefs;
+    setPrefs({ ...prefs, memory_enabled: on });
+    run(async () => {
+      try {
+        setPrefs(await put<Preferences>("/me/preferences", preferencesBody({ ...before, memory_enabled: on })));
+      } catch (err) {
+        setPrefs(before);
+        throw err;
+      }
+    });
+  };
   return (
     <section className="panel">
       {error ? <Alert>{errorText(error)}</Alert> : null}
