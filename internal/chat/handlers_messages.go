@@ -3,8 +3,6 @@ package chat
 import (
 	"net/http"
 	"strconv"
-	"strings"
-	"unicode/utf8"
 
 	"myally.app/ally/internal/errs"
 	"myally.app/ally/internal/httpx"
@@ -20,15 +18,7 @@ func (s *Service) decodeContent(r *http.Request) (string, error) {
 	if err := httpx.Decode(r, &in); err != nil {
 		return "", err
 	}
-	switch {
-	case strings.TrimSpace(in.Content) == "":
-		return "", errs.InvalidField("content", "content must not be empty")
-	case !utf8.ValidString(in.Content) || strings.ContainsRune(in.Content, 0):
-		return "", errs.InvalidField("content", "content must be text")
-	case utf8.RuneCountInString(in.Content) > s.cfg.ChatMaxMessageChars:
-		return "", errs.InvalidField("content", "content must be at most %d characters", s.cfg.ChatMaxMessageChars)
-	}
-	return in.Content, nil
+	return in.Content, s.checkContent(in.Content)
 }
 
 // sendMessage handles POST /api/v1/conversations/{id}/messages: it stores the message,
@@ -69,42 +59,15 @@ func (s *Service) editMessage(w http.ResponseWriter, r *http.Request) {
 	s.startTurn(w, r, turnInput{kind: turnEdit, userID: userID, convID: m.ConversationID, content: content, editID: m.ID})
 }
 
-// startTurn checks the turn may start (provider, owner, one reply at a time, plan limits),
-// stores it, starts the reply and follows it. Every refusal is a JSON error before any
-// stream starts.
+// startTurn starts the turn and follows its reply; every refusal is a JSON error before
+// any stream starts.
 func (s *Service) startTurn(w http.ResponseWriter, r *http.Request, in turnInput) {
-	ctx := r.Context()
-	if len(s.models.Providers()) == 0 {
-		httpx.Error(w, r, errNoProvider)
-		return
-	}
-	conv, err := s.store.Conversation(ctx, in.userID, in.convID)
+	rn, err := s.beginReply(r.Context(), in)
 	if err != nil {
 		httpx.Error(w, r, err)
 		return
 	}
-	if conv.ActiveReplyID != "" {
-		httpx.Error(w, r, errBusy)
-		return
-	}
-	if s.runs.isClosing() {
-		httpx.Error(w, r, errRestarting)
-		return
-	}
-	loc := s.store.UserLocation(ctx, in.userID)
-	if s.ledger != nil {
-		if err := s.ledger.ReserveTurn(ctx, in.userID, loc); err != nil {
-			httpx.Error(w, r, err)
-			return
-		}
-	}
-	t, err := s.store.BeginTurn(ctx, in)
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	rn := s.startRun(t, loc)
-	s.follow(ctx, w, rn, 0)
+	s.follow(r.Context(), w, rn, 0)
 }
 
 // reattach handles GET /api/v1/conversations/{id}/stream: it replays the reply in progress

@@ -1,6 +1,7 @@
 package chat_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"myally.app/ally/internal/auth/authtest"
 	"myally.app/ally/internal/chat"
 	"myally.app/ally/internal/db/dbtest"
+	"myally.app/ally/internal/errs"
 	"myally.app/ally/internal/llm/llmtest"
 )
 
@@ -213,6 +215,45 @@ func TestNoProvider(t *testing.T) {
 		}
 		if ms := messages(t, s, token, conv); len(ms) != 0 {
 			t.Fatalf("stored %d messages", len(ms))
+		}
+	})
+}
+
+// TestSendMessageInGo: other features (Telegram, scheduled tasks) hold the same turn
+// through the Go API, with the same checks, and can follow it progressively.
+func TestSendMessageInGo(t *testing.T) {
+	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
+		fake := llmtest.Start(t)
+		s := start(t, tg, fake)
+		userID, token := user(t, s)
+		otherID, _ := user(t, s)
+		conv := newConversation(t, s, token)
+		ctx := context.Background()
+		if _, err := s.Chat.SendMessage(ctx, otherID, conv, "hi"); errs.CodeOf(err) != errs.NotFound {
+			t.Fatalf("another user's conversation: %v", err)
+		}
+		if _, err := s.Chat.SendMessage(ctx, userID, conv, " "); errs.CodeOf(err) != errs.Invalid {
+			t.Fatalf("empty message: %v", err)
+		}
+		r, err := s.Chat.SendMessage(ctx, userID, conv, "hello from a task")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var text strings.Builder
+		var names []string
+		if err := r.Follow(ctx, func(ev chat.ReplyEvent) error {
+			names = append(names, ev.Name)
+			text.WriteString(ev.Text)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		m, err := r.Wait(ctx)
+		if err != nil || m.Status != chat.StatusComplete || m.Content != text.String() || names[len(names)-1] != "message_end" {
+			t.Fatalf("reply %+v (%v), events %v", m, err, names)
+		}
+		if ms := messages(t, s, token, conv); len(ms) != 2 || ms[0].Content != "hello from a task" {
+			t.Fatalf("conversation = %+v", ms)
 		}
 	})
 }

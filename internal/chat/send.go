@@ -1,0 +1,125 @@
+package chat
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"unicode/utf8"
+
+	"myally.app/ally/internal/errs"
+)
+
+// beginReply checks that a turn may start (a provider, the owner, one reply at a time,
+// the plan's allowance), stores it and starts its reply.
+func (s *Service) beginReply(ctx context.Context, in turnInput) (*run, error) {
+	if len(s.models.Providers()) == 0 {
+		return nil, errNoProvider
+	}
+	conv, err := s.store.Conversation(ctx, in.userID, in.convID)
+	if err != nil {
+		return nil, err
+	}
+	if conv.ActiveReplyID != "" {
+		return nil, errBusy
+	}
+	if s.runs.isClosing() {
+		return nil, errRestarting
+	}
+	loc := s.store.UserLocation(ctx, in.userID)
+	if s.ledger != nil {
+		if err := s.ledger.ReserveTurn(ctx, in.userID, loc); err != nil {
+			return nil, err
+		}
+	}
+	t, err := s.store.BeginTurn(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return s.startRun(t, loc), nil
+}
+
+// checkContent refuses a message that is empty, not text, or too long.
+func (s *Service) checkContent(content string) error {
+	switch {
+	case strings.TrimSpace(content) == "":
+		return errs.InvalidField("content", "content must not be empty")
+	case !utf8.ValidString(content) || strings.ContainsRune(content, 0):
+		return errs.InvalidField("content", "content must be text")
+	case utf8.RuneCountInString(content) > s.cfg.ChatMaxMessageChars:
+		return errs.InvalidField("content", "content must be at most %d characters", s.cfg.ChatMaxMessageChars)
+	}
+	return nil
+}
+
+// Reply is a reply being generated, for callers in Go (Telegram, scheduled tasks).
+type Reply struct {
+	// ID is the assistant message; ConversationID its conversation.
+	ID, ConversationID string
+
+	s  *Service
+	rn *run
+}
+
+// ReplyEvent is one event of a reply, the same as on its SSE stream.
+type ReplyEvent struct {
+	// Name is message_start, delta, tool_call, tool_result, usage, error or message_end.
+	Name string
+	// Data is the event's JSON payload.
+	Data json.RawMessage
+	// Text is the text of a delta.
+	Text string
+}
+
+// SendMessage stores userID's message in one of their conversations and starts the
+// reply, exactly as POST /api/v1/conversations/{id}/messages does (same checks, same
+// plan limits). The reply is owned by the server: it goes on whether or not it is
+// followed.
+func (s *Service) SendMessage(ctx context.Context, userID, conversationID, content string) (*Reply, error) {
+	if err := s.checkContent(content); err != nil {
+		return nil, err
+	}
+	rn, err := s.beginReply(ctx, turnInput{kind: turnSend, userID: userID, convID: conversationID, content: content})
+	if err != nil {
+		return nil, err
+	}
+	return &Reply{ID: rn.replyID, ConversationID: rn.convID, s: s, rn: rn}, nil
+}
+
+// Follow calls fn with each event of the reply, from the start, until the reply ends (nil),
+// ctx ends or fn returns an error (either returned). It never slows the reply down.
+func (r *Reply) Follow(ctx context.Context, fn func(ReplyEvent) error) error {
+	after := 0
+	for {
+		evs, wake, finished := r.rn.since(after)
+		for _, ev := range evs {
+			if err := fn(ReplyEvent{Name: ev.name, Data: json.RawMessage(ev.data), Text: ev.text}); err != nil {
+				return err
+			}
+			after = ev.seq
+		}
+		if len(evs) > 0 {
+			continue
+		}
+		if finished {
+			return nil
+		}
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Wait blocks until the reply is stored in its final state and returns it.
+func (r *Reply) Wait(ctx context.Context) (*Message, error) {
+	select {
+	case <-r.rn.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return r.s.store.Message(ctx, r.rn.userID, r.ID)
+}
+
+// Stop stops the reply; it keeps its text so far (status stopped).
+func (r *Reply) Stop() { r.rn.cancel(errStopped) }
