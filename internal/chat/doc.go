@@ -12,4 +12,8 @@
 //   - complete, stopped (the user stopped it; partial text kept), failed (error kept);
 //   - interrupted: the server went down mid-reply (set at start-up, or at shutdown when
 //     the reply could not finish in time).
+//
+// Other features reach chat through Service.SendMessage (the same turn as the HTTP route,
+// with a Reply to follow or wait for) and through two tables: assistant_preferences, and
+// learned_guidance, which the nightly analysis fills and every reply's context includes.
 package chat
