@@ -113,3 +113,33 @@ func TestPromptCacheBreakpoints(t *testing.T) {
 		}
 	})
 }
+
+func TestMemoryQuotaFromThePlan(t *testing.T) {
+	plans := `[{"id":"free","name":"Free","limits":{"memory_file_bytes":8}}]`
+	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
+		fake := llmtest.Start(t)
+		s := start(t, tg, fake, "ALLY_PLANS", plans)
+		_, token := user(t, s)
+		conv := newConversation(t, s, token)
+		st := send(t, s, token, conv, "Please remember that I like green tea.")
+		var res struct {
+			Result       string
+			IsError      bool `json:"is_error"`
+			WritesMemory bool `json:"writes_memory"`
+		}
+		for _, e := range st.events {
+			if e.Name == "tool_result" {
+				e.decode(t, &res)
+			}
+		}
+		if !res.IsError || res.WritesMemory || !strings.Contains(res.Result, "8 bytes") {
+			t.Fatalf("a write over the plan's file quota: %+v", res)
+		}
+		if st.end() != chat.StatusComplete {
+			t.Fatalf("status %s", st.end())
+		}
+		if res := s.Do("GET", "/api/v1/memory", token, nil); strings.Contains(string(res.Body), "notes.md") {
+			t.Fatalf("the file was written: %s", res.Body)
+		}
+	})
+}
