@@ -315,8 +315,9 @@ test("profile, assistant preferences and sessions are managed in settings", asyn
   await page.getByRole("button", { name: "Save changes" }).click();
   await page.getByText("Saved.").waitFor();
 
-  await page.getByLabel("Current password").fill(password);
-  await page.getByLabel("New password").fill(newPassword);
+  const pw = page.getByRole("region", { name: "Password" });
+  await pw.getByLabel("Current password").fill(password);
+  await pw.getByLabel("New password").fill(newPassword);
   await page.getByRole("button", { name: "Change password" }).click();
   await page.getByText("Password changed.").waitFor();
 

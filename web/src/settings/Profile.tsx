@@ -48,8 +48,8 @@ function Details({ user, onSaved }: { user: User; onSaved: (u: User) => void }) 
   };
 
   return (
-    <section className="panel">
-      <h2>Profile</h2>
+    <section className="panel" aria-labelledby="profile-heading">
+      <h2 id="profile-heading">Profile</h2>
       <form onSubmit={submit} noValidate>
         {error && !(error instanceof ApiError && error.field) ? <Alert>{errorText(error)}</Alert> : null}
         {saved && <Alert kind="success">{saved}</Alert>}
@@ -125,8 +125,8 @@ function Password() {
     });
   };
   return (
-    <section className="panel">
-      <h2>Password</h2>
+    <section className="panel" aria-labelledby="password-heading">
+      <h2 id="password-heading">Password</h2>
       <form onSubmit={submit} noValidate>
         {error ? <Alert>{errorText(error)}</Alert> : null}
         {done && <Alert kind="success">Password changed. Your other devices were signed out.</Alert>}
