@@ -180,6 +180,12 @@ test("the assistant saves to memory; the memory page shows it, with edit, histor
   await page.reload();
   await page.getByRole("switch", { name: /Use memory/ }).waitFor();
   assert.equal(await page.getByRole("switch", { name: /Use memory/ }).isChecked(), true);
+
+  // Deleting the file empties the tree.
+  await page.getByRole("button", { name: /notes\.md/ }).click();
+  await page.getByRole("button", { name: "Delete" }).click();
+  await page.getByRole("button", { name: "Delete" }).click(); // confirm
+  await page.getByText("Nothing saved yet.").waitFor();
 });
 
 test("usage shows today's tokens in the chart and per conversation", async () => {
