@@ -11,7 +11,7 @@ import (
 	"myally.app/ally/internal/db/dbtest"
 )
 
-func get(t *testing.T, url string) (*http.Response, string) {
+func webGet(t *testing.T, url string) (*http.Response, string) {
 	t.Helper()
 	res, err := http.Get(url)
 	if err != nil {
@@ -27,7 +27,7 @@ func get(t *testing.T, url string) (*http.Response, string) {
 func TestWebApp(t *testing.T) {
 	s := apptest.Start(t, dbtest.Target{Dialect: "sqlite"}, apptest.Options{})
 
-	res, index := get(t, s.URL+"/")
+	res, index := webGet(t, s.URL+"/")
 	if res.StatusCode != 200 || !strings.Contains(index, `<div id="root">`) {
 		t.Fatalf("GET / = %d, want the app's index.html", res.StatusCode)
 	}
@@ -49,7 +49,7 @@ func TestWebApp(t *testing.T) {
 
 	// Deep links load the app, so a reload on any page works.
 	for _, p := range []string{"/c/abc123", "/settings/usage", "/verify-email?token=x", "/login"} {
-		res, body := get(t, s.URL+p)
+		res, body := webGet(t, s.URL+p)
 		if res.StatusCode != 200 || body != index {
 			t.Errorf("GET %s = %d, want index.html", p, res.StatusCode)
 		}
@@ -64,7 +64,7 @@ func TestWebApp(t *testing.T) {
 		t.Fatalf("index.html names %d assets, want a script and a stylesheet", len(assets))
 	}
 	for _, a := range assets {
-		res, body := get(t, s.URL+a[1])
+		res, body := webGet(t, s.URL+a[1])
 		if res.StatusCode != 200 || len(body) == 0 {
 			t.Errorf("GET %s = %d", a[1], res.StatusCode)
 		}
@@ -77,11 +77,11 @@ func TestWebApp(t *testing.T) {
 	}
 
 	// A missing asset is a 404, not the app (a stale bundle must fail visibly).
-	if res, _ := get(t, s.URL+"/assets/missing-0000.js"); res.StatusCode != 404 {
+	if res, _ := webGet(t, s.URL+"/assets/missing-0000.js"); res.StatusCode != 404 {
 		t.Errorf("missing asset = %d, want 404", res.StatusCode)
 	}
 	// Unknown API paths stay JSON errors.
-	res, body := get(t, s.URL+"/api/v1/nope")
+	res, body := webGet(t, s.URL+"/api/v1/nope")
 	if res.StatusCode != 404 || !strings.Contains(body, `"not_found"`) {
 		t.Errorf("GET /api/v1/nope = %d %s, want a JSON 404", res.StatusCode, body)
 	}
@@ -106,7 +106,7 @@ func TestPublicConfig(t *testing.T) {
 		{map[string]string{"ALLY_GOOGLE_CLIENT_ID": "id", "ALLY_GOOGLE_CLIENT_SECRET": "secret"}, `"google_enabled":true`},
 	} {
 		s := apptest.Start(t, dbtest.Target{Dialect: "sqlite"}, apptest.Options{Env: tc.env})
-		res, body := get(t, s.URL+"/api/v1/config")
+		res, body := webGet(t, s.URL+"/api/v1/config")
 		if res.StatusCode != 200 || !strings.Contains(body, tc.want) {
 			t.Errorf("GET /api/v1/config = %d %s, want %s", res.StatusCode, body, tc.want)
 		}
