@@ -1,0 +1,469 @@
+package app_test
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"myally.app/ally/internal/app/apptest"
+	"myally.app/ally/internal/auth/authtest"
+	"myally.app/ally/internal/db/dbtest"
+	"myally.app/ally/internal/llm/llmtest"
+)
+
+// The HTTP contract (SPEC §14, SEC-3): docs/openapi.json lists every route, docs/api.md
+// explains the same routes, every documented operation is served and answers as
+// documented, secured operations refuse requests without a valid token, and another
+// user's ids answer 404 on every route that takes one.
+
+// fixture is user A's data, made through the API.
+type fixture struct {
+	userID, token, email string
+	// marker is a random word in everything A wrote: no answer to B may contain it.
+	marker string
+
+	conversation string
+	userMessage  string
+	reply        string
+	session      string // A's other session (not the one making A's requests)
+	versions     []string
+	file         string // a memory file, relative to /memories
+}
+
+// pathParam maps a path parameter, on routes under prefix, to A's values for it. Every
+// path parameter of every operation needs an entry: a new route with a parameter fails
+// the walk until it is added here.
+type pathParam struct {
+	prefix, name string
+	// named marks names in each user's own namespace (memory paths) rather than ids: B
+	// using A's name reaches B's own (absent) file, so a create there is B's own (201).
+	named  bool
+	values func(f *fixture) []string
+}
+
+var pathParams = []pathParam{
+	{prefix: "/api/v1/conversations/", name: "id", values: func(f *fixture) []string { return []string{f.conversation} }},
+	{prefix: "/api/v1/messages/", name: "id", values: func(f *fixture) []string { return []string{f.userMessage, f.reply} }},
+	{prefix: "/api/v1/me/sessions/", name: "id", values: func(f *fixture) []string { return []string{f.session} }},
+	{prefix: "/api/v1/memory-versions/", name: "id", values: func(f *fixture) []string { return f.versions }},
+	{prefix: "/api/v1/memory/", name: "path", named: true, values: func(f *fixture) []string { return []string{f.file} }},
+}
+
+// paramFor returns the table entry for a parameter of op, or fails the test.
+func paramFor(t testing.TB, op *specOp, name string) pathParam {
+	t.Helper()
+	for _, p := range pathParams {
+		if p.name == name && strings.HasPrefix(op.Path, p.prefix) {
+			return p
+		}
+	}
+	t.Fatalf("%s: no entry in pathParams for {%s}: add one mapping it to an id of user A's", op, name)
+	return pathParam{}
+}
+
+// concrete returns op's paths with every parameter filled with each of A's values.
+func concrete(t testing.TB, op *specOp, f *fixture) []string {
+	t.Helper()
+	paths := []string{op.Path}
+	for _, name := range op.PathParams() {
+		var next []string
+		for _, p := range paths {
+			for _, v := range paramFor(t, op, name).values(f) {
+				next = append(next, strings.Replace(p, "{"+name+"}", v, 1))
+			}
+		}
+		paths = next
+	}
+	return paths
+}
+
+// contract is a running instance with its document.
+type contract struct {
+	t   *testing.T
+	s   *apptest.Server
+	doc *openAPI
+	ops []*specOp
+}
+
+func (c *contract) op(method, path string) *specOp {
+	c.t.Helper()
+	for _, o := range c.ops {
+		if o.Method == method && o.Path == path {
+			return o
+		}
+	}
+	c.t.Fatalf("docs/openapi.json has no %s %s", method, path)
+	return nil
+}
+
+// call sends a request for op on a concrete path and checks the answer against the
+// document.
+func (c *contract) call(op *specOp, path, token string, body any) *apptest.Response {
+	c.t.Helper()
+	res := c.s.Do(op.Method, path, token, body)
+	checkResponse(c.t, c.doc, op, res)
+	return res
+}
+
+// must is call for A's setup steps, which must answer want.
+func (c *contract) must(want int, method, specPath, path, token string, body any) *apptest.Response {
+	c.t.Helper()
+	res := c.call(c.op(method, specPath), path, token, body)
+	if res.Status != want {
+		c.t.Fatalf("%s %s: %d, want %d: %.300s", method, path, res.Status, want, res.Body)
+	}
+	return res
+}
+
+func randomWord() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return "zebra" + hex.EncodeToString(b)
+}
+
+// setup has A create one of each resource through the API.
+func (c *contract) setup() *fixture {
+	t := c.t
+	f := &fixture{marker: randomWord(), file: "notes/food.md"}
+	f.userID, f.token = authtest.NewUser(t, c.s)
+	var me struct{ Email string }
+	c.must(200, "GET", "/api/v1/me", "/api/v1/me", f.token, nil).JSON(t, &me)
+	f.email = me.Email
+
+	var conv struct{ ID string }
+	c.must(201, "POST", "/api/v1/conversations", "/api/v1/conversations", f.token, map[string]any{"title": "Trip " + f.marker}).JSON(t, &conv)
+	f.conversation = conv.ID
+	msgs := "/api/v1/conversations/" + conv.ID + "/messages"
+	res := c.must(200, "POST", "/api/v1/conversations/{id}/messages", msgs, f.token,
+		map[string]any{"content": "Please remember that my secret word is " + f.marker})
+	if !strings.Contains(string(res.Body), "event: message_end") {
+		t.Fatalf("the reply did not finish: %s", res.Body)
+	}
+	var page struct {
+		Messages []struct{ ID, Role, Status, Content string }
+	}
+	c.must(200, "GET", "/api/v1/conversations/{id}/messages", msgs, f.token, nil).JSON(t, &page)
+	if len(page.Messages) != 2 || page.Messages[1].Status != "complete" {
+		t.Fatalf("messages after the reply: %+v", page.Messages)
+	}
+	f.userMessage, f.reply = page.Messages[0].ID, page.Messages[1].ID
+	c.must(200, "PUT", "/api/v1/messages/{id}/feedback", "/api/v1/messages/"+f.reply+"/feedback", f.token,
+		map[string]any{"rating": "up", "reason": "kept " + f.marker})
+
+	file := "/api/v1/memory/" + f.file
+	c.must(201, "PUT", "/api/v1/memory/{path}", file, f.token, map[string]any{"content": "Likes tea. " + f.marker + "\n"})
+	c.must(200, "PUT", "/api/v1/memory/{path}", file, f.token, map[string]any{"content": "Likes green tea. " + f.marker + "\n"})
+	var versions struct{ Versions []struct{ ID string } }
+	c.must(200, "GET", "/api/v1/memory-versions", "/api/v1/memory-versions", f.token, nil).JSON(t, &versions)
+	// The assistant's memory tool wrote one file, A two versions of another.
+	if len(versions.Versions) != 3 {
+		t.Fatalf("memory versions: %+v", versions.Versions)
+	}
+	for _, v := range versions.Versions {
+		f.versions = append(f.versions, v.ID)
+	}
+	c.must(200, "PUT", "/api/v1/me/preferences", "/api/v1/me/preferences", f.token,
+		map[string]any{"assistant_name": "Juno", "tone": "Calls me " + f.marker})
+
+	authtest.Token(t, c.s, f.userID) // a second session of A's
+	var sessions struct {
+		Sessions []struct {
+			ID      string
+			Current bool
+		}
+	}
+	c.must(200, "GET", "/api/v1/me/sessions", "/api/v1/me/sessions", f.token, nil).JSON(t, &sessions)
+	for _, s := range sessions.Sessions {
+		if !s.Current {
+			f.session = s.ID
+		}
+	}
+	if len(sessions.Sessions) != 2 || f.session == "" {
+		t.Fatalf("sessions: %+v", sessions.Sessions)
+	}
+	return f
+}
+
+// snapshot reads everything A can read (every secured GET, with A's ids), to compare
+// after others acted.
+func (c *contract) snapshot(f *fixture) map[string]string {
+	c.t.Helper()
+	out := map[string]string{}
+	for _, op := range c.ops {
+		// The export names the moment it was made; its content is the rows the other
+		// reads show.
+		if op.Method != "GET" || !op.Secured() || op.Path == "/api/v1/me/export" {
+			continue
+		}
+		for _, p := range concrete(c.t, op, f) {
+			res := c.call(op, p, f.token, nil)
+			out[p] = http.StatusText(res.Status) + " " + string(res.Body)
+		}
+	}
+	return out
+}
+
+func (c *contract) unchanged(before, after map[string]string, when string) {
+	c.t.Helper()
+	for p, b := range before {
+		if after[p] != b {
+			c.t.Errorf("%s, A's GET %s changed:\nbefore %.500s\nafter  %.500s", when, p, b, after[p])
+		}
+	}
+}
+
+// forged returns a token with the claims of a real one, signed with another key.
+func forged(t testing.TB, token string) string {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		t.Fatalf("session token is not a JWT: %d parts", len(parts))
+	}
+	mac := hmac.New(sha256.New, []byte("some-other-secret-some-other-secret-0123"))
+	mac.Write([]byte(parts[0] + "." + parts[1]))
+	return parts[0] + "." + parts[1] + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+func TestContract(t *testing.T) {
+	doc, ops := loadSpec(t)
+	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
+		fake := llmtest.Start(t)
+		s := apptest.Start(t, tg, apptest.Options{Env: map[string]string{
+			"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": fake.URL,
+		}})
+		c := &contract{t: t, s: s, doc: doc, ops: ops}
+		a := c.setup()
+
+		t.Run("served", func(t *testing.T) { c.t = t; c.served(a) })
+		t.Run("unauthenticated", func(t *testing.T) { c.t = t; c.unauthenticated(a) })
+		t.Run("other user", func(t *testing.T) { c.t = t; c.otherUser(a) })
+		t.Run("bad input", func(t *testing.T) { c.t = t; c.badInput(a) })
+		t.Run("ids", func(t *testing.T) { c.t = t; c.ids(a) })
+	})
+}
+
+// served: every operation is routed (not the catch-all 404 "no such endpoint", not 405)
+// and answers as documented. Public operations get their example body; secured ones are
+// checked without a token by unauthenticated.
+func (c *contract) served(a *fixture) {
+	t := c.t
+	for _, op := range c.ops {
+		if op.Security == nil {
+			t.Errorf("%s: say security: [{bearer: []}] or security: [] explicitly", op)
+		}
+		if op.Secured() {
+			if _, ok := op.Responses["401"]; !ok {
+				t.Errorf("%s is secured but does not document 401", op)
+			}
+			continue
+		}
+		for _, p := range concrete(t, op, a) {
+			res := c.call(op, p, "", op.Example())
+			if res.Status == http.StatusMethodNotAllowed || strings.Contains(string(res.Body), `"no such endpoint"`) {
+				t.Errorf("%s is not served: %d %s", op, res.Status, res.Body)
+			}
+		}
+	}
+}
+
+// unauthenticated: every secured operation answers 401 unauthenticated without a token,
+// with a malformed one and with one signed by another key.
+func (c *contract) unauthenticated(a *fixture) {
+	t := c.t
+	tokens := map[string]string{"no token": "", "malformed": "not-a-token", "foreign-signed": forged(t, a.token)}
+	for _, op := range c.ops {
+		if !op.Secured() {
+			continue
+		}
+		p := concrete(t, op, a)[0]
+		for name, tok := range tokens {
+			res := c.call(op, p, tok, op.Example())
+			if res.Status != http.StatusUnauthorized || res.ErrorCode() != "unauthenticated" {
+				t.Errorf("%s %s with %s: %d %.200s, want 401 unauthenticated", op.Method, p, name, res.Status, res.Body)
+			}
+		}
+	}
+}
+
+// otherUser: B calls every secured operation with A's ids; those with a path parameter
+// answer 404, nothing answers with A's data, and A's data is unchanged afterwards.
+func (c *contract) otherUser(a *fixture) {
+	t := c.t
+	before := c.snapshot(a)
+	_, b := authtest.NewUser(t, c.s)
+	leaks := []string{a.marker, a.email, a.conversation, a.userMessage, a.reply, a.session}
+	leaks = append(leaks, a.versions...)
+	// Reads and deletions first: B's own create at a named path (a memory file) comes last.
+	order := []string{"GET", "DELETE", "POST", "PATCH", "PUT"}
+	ops := slices.Clone(c.ops)
+	slices.SortStableFunc(ops, func(x, y *specOp) int { return slices.Index(order, x.Method) - slices.Index(order, y.Method) })
+	walked := 0
+	for _, op := range ops {
+		if !op.Secured() {
+			continue
+		}
+		params := op.PathParams()
+		if len(params) == 0 {
+			// Routes on B's own account: only GETs are safe to send (no sign-out, no
+			// deletion of B mid-walk); they must not show A's data.
+			if op.Method == "GET" {
+				res := c.call(op, op.Path, b, nil)
+				for _, l := range leaks {
+					if strings.Contains(string(res.Body), l) {
+						t.Errorf("B's %s shows A's data %q: %.300s", op, l, res.Body)
+					}
+				}
+			}
+			continue
+		}
+		named := false
+		for _, n := range params {
+			named = named || paramFor(t, op, n).named
+		}
+		if _, ok := op.Responses["404"]; !ok && !named {
+			t.Errorf("%s takes a path parameter but does not document 404", op)
+		}
+		for _, p := range concrete(t, op, a) {
+			walked++
+			res := c.call(op, p, b, op.Example())
+			ok := res.Status == http.StatusNotFound && res.ErrorCode() == "not_found"
+			if named && res.Status == http.StatusCreated {
+				ok = true // B's own new file at the same name, not A's
+			}
+			if !ok {
+				t.Errorf("B's %s %s: %d %.300s, want 404 not_found", op.Method, p, res.Status, res.Body)
+			}
+			for _, l := range []string{a.marker, a.email} {
+				if strings.Contains(string(res.Body), l) {
+					t.Errorf("B's %s %s shows A's data: %.300s", op.Method, p, res.Body)
+				}
+			}
+		}
+	}
+	if walked < 15 {
+		t.Errorf("walked only %d requests with A's ids", walked)
+	}
+	t.Logf("B sent %d requests with A's ids", walked)
+	c.unchanged(before, c.snapshot(a), "after B's requests")
+}
+
+// badInput: bad bodies (invalid JSON, an unknown field, and an empty body where one is
+// required) answer 4xx with the JSON error shape and change nothing.
+func (c *contract) badInput(a *fixture) {
+	t := c.t
+	before := c.snapshot(a)
+	for _, op := range c.ops {
+		if op.RequestBody == nil || !slices.Contains([]string{"POST", "PUT", "PATCH"}, op.Method) {
+			continue
+		}
+		bodies := map[string]string{"invalid JSON": `{"content": `, "unknown field": `{"zz_not_a_field": 1}`}
+		if op.RequestBody.Required {
+			bodies["empty body"] = ""
+		}
+		tok := ""
+		if op.Secured() {
+			tok = a.token
+		}
+		p := concrete(t, op, a)[0]
+		for name, body := range bodies {
+			res := c.call(op, p, tok, body)
+			if res.Status < 400 || res.Status > 499 || res.ErrorCode() == "" {
+				t.Errorf("%s %s with %s: %d %.200s, want 4xx with the error shape", op.Method, p, name, res.Status, res.Body)
+			}
+		}
+	}
+	c.unchanged(before, c.snapshot(a), "after bad input")
+}
+
+// ids: every id the API gave out carries at least 96 random bits.
+func (c *contract) ids(a *fixture) {
+	ids := append([]string{a.userID, a.conversation, a.userMessage, a.reply, a.session}, a.versions...)
+	var signIns struct{ SignIns []struct{ ID string } `json:"sign_ins"` }
+	c.must(200, "GET", "/api/v1/me/sign-ins", "/api/v1/me/sign-ins", a.token, nil).JSON(c.t, &signIns)
+	for _, s := range signIns.SignIns {
+		ids = append(ids, s.ID)
+	}
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if bits := idBits(id); bits < 96 {
+			c.t.Errorf("id %q carries %d bits of randomness by its format, want at least 96", id, bits)
+		}
+		if seen[id] {
+			c.t.Errorf("id %q given out twice", id)
+		}
+		seen[id] = true
+	}
+}
+
+// TestContractRoutesDocumented: the routes registered in the code, the routes in
+// docs/openapi.json and the routes docs/api.md lists are the same.
+func TestContractRoutesDocumented(t *testing.T) {
+	_, ops := loadSpec(t)
+	spec := map[string]bool{}
+	for _, op := range ops {
+		spec[op.Method+" "+op.Path] = true
+	}
+	compare := func(name string, routes []string, want func(string) bool) {
+		t.Helper()
+		got := map[string]bool{}
+		for _, r := range routes {
+			got[r] = true
+			if !spec[r] {
+				t.Errorf("%s has %s, docs/openapi.json does not", name, r)
+			}
+		}
+		if want == nil {
+			return
+		}
+		for r := range spec {
+			if want(r) && !got[r] {
+				t.Errorf("docs/openapi.json has %s, %s does not", r, name)
+			}
+		}
+	}
+	compare("docs/api.md", docRoutes(t), func(string) bool { return true })
+	compare("the code", codeRoutes(t), func(string) bool { return true })
+}
+
+// codeRoutes finds the route patterns registered in the code: string literals
+// "METHOD /path" in the packages under internal/ (wildcards {name...} written {name}).
+func codeRoutes(t testing.TB) []string {
+	t.Helper()
+	lit := regexp.MustCompile(`"(GET|POST|PUT|PATCH|DELETE) (/[^" ]*)"`)
+	var out []string
+	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, line := range strings.Split(string(src), "\n") {
+			if strings.HasPrefix(strings.TrimSpace(line), "//") {
+				continue
+			}
+			for _, m := range lit.FindAllStringSubmatch(line, -1) {
+				out = append(out, m[1]+" "+strings.ReplaceAll(m[2], "...}", "}"))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) < 40 {
+		t.Fatalf("found only %d route registrations in the code", len(out))
+	}
+	return out
+}
+
