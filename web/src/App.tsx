@@ -16,7 +16,6 @@ const Settings = lazy(() => import("./settings/Settings"));
 /** Pages anyone may open, signed in or not. */
 const publicPages: Record<string, ComponentType> = {
   "/verify-email": Verify,
-  "/verify": Verify,
   "/reset-password": Reset,
 };
 

@@ -239,7 +239,6 @@ export function useChat(conversationId: string, onTurnEnd: () => void) {
       // Leaving the conversation stops following its reply; the reply goes on on the server.
       aborter.current.abort();
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [conversationId]);
 
   return { ...state, loadEarlier, send, regenerate, edit, stop, setMessages: (fn: (m: Message[]) => Message[]) => setState((s) => ({ ...s, messages: fn(s.messages) })), clearError: () => setState((s) => ({ ...s, error: null })) };

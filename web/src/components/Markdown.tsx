@@ -5,7 +5,7 @@ import { onHighlighterReady, renderMarkdown } from "./markdown";
 export function Markdown({ text, className = "" }: { text: string; className?: string }) {
   const [version, bump] = useReducer((n: number) => n + 1, 0);
   useEffect(() => onHighlighterReady(bump), []);
-  // eslint-disable-next-line react-hooks/exhaustive-deps
+  // version changes once the highlighter has loaded: render again with colours.
   const html = useMemo(() => renderMarkdown(text), [text, version]);
 
   const click = (e: MouseEvent<HTMLDivElement>) => {

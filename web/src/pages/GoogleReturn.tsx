@@ -29,7 +29,6 @@ export function GoogleReturn() {
     if (!code || isSignup || sent.current) return;
     sent.current = true; // the code is single-use
     exchange(false);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [code, isSignup]);
 
   const submit = (e: FormEvent) => {

@@ -17,7 +17,6 @@ export default function Assistant() {
 
   useEffect(() => {
     load.run(async () => setPrefs(await get<Preferences>("/me/preferences")));
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
   if (load.error) return <Alert>{errorText(load.error)}</Alert>;

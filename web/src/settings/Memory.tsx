@@ -16,7 +16,6 @@ export default function Memory() {
   const reload = useCallback(() => load.run(async () => setTree(await memoryApi.tree())), [load]);
   useEffect(() => {
     reload();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
   return (
@@ -69,7 +68,6 @@ function MemorySwitch() {
   const { error, run } = useAsync();
   useEffect(() => {
     run(async () => setPrefs(await get<Preferences>("/me/preferences")));
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
   if (!prefs) return error ? <Alert>{errorText(error)}</Alert> : null;
   // The switch moves at once; it moves back if the server refuses.

@@ -24,7 +24,6 @@ export function MemoryFileView({ path, onChanged, onDeleted }: { path: string; o
   const load = () => run(async () => setFile(await memoryApi.read(path)));
   useEffect(() => {
     load();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [path]);
 
   if (!file) return <div className="file-view">{error ? <Alert>{errorText(error)}</Alert> : <Spinner />}</div>;
@@ -108,7 +107,6 @@ function Versions({ path, onReverted }: { path: string; onReverted: () => void }
   const { busy, error, run } = useAsync();
   useEffect(() => {
     run(async () => setList(await memoryApi.versions(path)));
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [path]);
   if (!list) return error ? <Alert>{errorText(error)}</Alert> : <Spinner />;
   return (

@@ -50,7 +50,6 @@ function Sessions() {
   const { busy, error, run } = useAsync();
   useEffect(() => {
     run(async () => setRows(list<SessionRow>(await get("/me/sessions"), "sessions")));
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
   const revoke = (id: string) =>
     run(async () => {
@@ -112,7 +111,6 @@ function History() {
   const { error, run } = useAsync();
   useEffect(() => {
     run(async () => setRows(list<SignIn>(await get("/me/sign-ins"), "sign_ins")));
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
   return (
     <section className="panel">
