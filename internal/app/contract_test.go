@@ -6,12 +6,15 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"io"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -222,6 +225,22 @@ func (c *contract) unchanged(before, after map[string]string, when string) {
 	}
 }
 
+// withQuery returns op's path alone and with each query parameter set to each of A's
+// ids and names.
+func withQuery(op *specOp, a *fixture) []string {
+	out := []string{op.Path}
+	values := append([]string{a.conversation, a.userMessage, a.reply, a.session, a.file, "/memories/" + a.file}, a.versions...)
+	for _, p := range op.Parameters {
+		if p.In != "query" {
+			continue
+		}
+		for _, v := range values {
+			out = append(out, op.Path+"?"+url.Values{p.Name: {v}}.Encode())
+		}
+	}
+	return out
+}
+
 // forged returns a token with the claims of a real one, signed with another key.
 func forged(t testing.TB, token string) string {
 	parts := strings.Split(token, ".")
@@ -233,12 +252,16 @@ func forged(t testing.TB, token string) string {
 	return parts[0] + "." + parts[1] + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
 
+// maxBody is the instance's body limit in the contract test.
+const maxBody = 64 << 10
+
 func TestContract(t *testing.T) {
 	doc, ops := loadSpec(t)
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		fake := llmtest.Start(t)
 		s := apptest.Start(t, tg, apptest.Options{Env: map[string]string{
 			"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": fake.URL,
+			"ALLY_MAX_BODY_BYTES": strconv.Itoa(maxBody),
 		}})
 		c := &contract{t: t, s: s, doc: doc, ops: ops}
 		a := c.setup()
@@ -247,6 +270,7 @@ func TestContract(t *testing.T) {
 		t.Run("unauthenticated", func(t *testing.T) { c.t = t; c.unauthenticated(a) })
 		t.Run("other user", func(t *testing.T) { c.t = t; c.otherUser(a) })
 		t.Run("bad input", func(t *testing.T) { c.t = t; c.badInput(a) })
+		t.Run("wrong method", func(t *testing.T) { c.t = t; c.wrongMethod(a) })
 		t.Run("ids", func(t *testing.T) { c.t = t; c.ids(a) })
 	})
 }
@@ -315,11 +339,14 @@ func (c *contract) otherUser(a *fixture) {
 		if len(params) == 0 {
 			// Routes on B's own account: only GETs are safe to send (no sign-out, no
 			// deletion of B mid-walk); they must not show A's data.
+			// Each query parameter is also tried with each of A's ids and names.
 			if op.Method == "GET" {
-				res := c.call(op, op.Path, b, nil)
-				for _, l := range leaks {
-					if strings.Contains(string(res.Body), l) {
-						t.Errorf("B's %s shows A's data %q: %.300s", op, l, res.Body)
+				for _, p := range withQuery(op, a) {
+					res := c.call(op, p, b, nil)
+					for _, l := range leaks {
+						if strings.Contains(string(res.Body), l) {
+							t.Errorf("B's GET %s shows A's data %q: %.300s", p, l, res.Body)
+						}
 					}
 				}
 			}
@@ -365,29 +392,87 @@ func (c *contract) badInput(a *fixture) {
 		if op.RequestBody == nil || !slices.Contains([]string{"POST", "PUT", "PATCH"}, op.Method) {
 			continue
 		}
-		bodies := map[string]string{"invalid JSON": `{"content": `, "unknown field": `{"zz_not_a_field": 1}`}
+		bodies := []struct{ name, contentType, body string }{
+			{"invalid JSON", "application/json", `{"content": `},
+			{"unknown field", "application/json", `{"zz_not_a_field": 1}`},
+			{"not JSON", "text/plain", "hello"},
+			{"too large", "application/json", `{"zz": "` + strings.Repeat("a", maxBody) + `"}`},
+		}
 		if op.RequestBody.Required {
-			bodies["empty body"] = ""
+			bodies = append(bodies, struct{ name, contentType, body string }{"empty body", "application/json", ""})
 		}
 		tok := ""
 		if op.Secured() {
 			tok = a.token
 		}
 		p := concrete(t, op, a)[0]
-		for name, body := range bodies {
-			res := c.call(op, p, tok, body)
-			if res.Status < 400 || res.Status > 499 || res.ErrorCode() == "" {
-				t.Errorf("%s %s with %s: %d %.200s, want 4xx with the error shape", op.Method, p, name, res.Status, res.Body)
+		for _, b := range bodies {
+			res := c.raw(op.Method, p, tok, b.contentType, b.body)
+			checkResponse(t, c.doc, op, res)
+			// A route its configuration turns off (Google sign-in here) answers 404 before
+			// it reads a body.
+			tooLarge := res.ErrorCode() == "too_large" || res.ErrorCode() == "not_found" && !op.Secured()
+			if res.Status < 400 || res.Status > 499 || res.ErrorCode() == "" || (b.name == "too large" && !tooLarge) {
+				t.Errorf("%s %s with %s: %d %.200s, want 4xx with the error shape", op.Method, p, b.name, res.Status, res.Body)
 			}
 		}
 	}
 	c.unchanged(before, c.snapshot(a), "after bad input")
 }
 
+// wrongMethod: a method a documented path does not serve answers 4xx with the JSON error
+// shape, not a plain-text page.
+func (c *contract) wrongMethod(a *fixture) {
+	before := c.snapshot(a)
+	defer func() { c.unchanged(before, c.snapshot(a), "after requests with wrong methods") }()
+	served := map[string][]string{}
+	for _, op := range c.ops {
+		served[op.Path] = append(served[op.Path], op.Method)
+	}
+	for path, methods := range served {
+		if !strings.HasPrefix(path, "/api/") {
+			continue
+		}
+		for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+			if slices.Contains(methods, m) {
+				continue
+			}
+			op := &specOp{Method: m, Path: path}
+			p := concrete(c.t, op, a)[0]
+			res := c.raw(m, p, a.token, "application/json", "{}")
+			if res.Status < 400 || res.Status > 499 || res.ErrorCode() == "" {
+				c.t.Errorf("%s %s (not served): %d %q %.200s, want 4xx with the error shape", m, p, res.Status, res.Header.Get("Content-Type"), res.Body)
+			}
+		}
+	}
+}
+
+// raw sends a request with any content type.
+func (c *contract) raw(method, path, token, contentType, body string) *apptest.Response {
+	c.t.Helper()
+	req, err := http.NewRequest(method, c.s.URL+path, strings.NewReader(body))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	return &apptest.Response{Status: res.StatusCode, Header: res.Header, Body: raw}
+}
+
 // ids: every id the API gave out carries at least 96 random bits.
 func (c *contract) ids(a *fixture) {
 	ids := append([]string{a.userID, a.conversation, a.userMessage, a.reply, a.session}, a.versions...)
-	var signIns struct{ SignIns []struct{ ID string } `json:"sign_ins"` }
+	var signIns struct {
+		SignIns []struct{ ID string } `json:"sign_ins"`
+	}
 	c.must(200, "GET", "/api/v1/me/sign-ins", "/api/v1/me/sign-ins", a.token, nil).JSON(c.t, &signIns)
 	for _, s := range signIns.SignIns {
 		ids = append(ids, s.ID)
@@ -466,4 +551,3 @@ func codeRoutes(t testing.TB) []string {
 	}
 	return out
 }
-
