@@ -188,7 +188,7 @@ func (d *openAPI) validate(schema any, v any, at string) string {
 				if s["additionalProperties"] == false {
 					return fmt.Sprintf("%s: has undocumented field %q", at, k)
 				}
-				continue
+				ps = s["additionalProperties"] // a schema for the other fields, or none
 			}
 			if msg := d.validate(ps, x, at+"."+k); msg != "" {
 				return msg

@@ -545,7 +545,13 @@ func (c *contract) ids(a *fixture) {
 		ids = append(ids, s.ID)
 	}
 	seen := map[string]bool{}
-	for _, id := range ids {
+	for i, id := range ids {
+		// Ids made one after the other share no long prefix: no clock or counter in them.
+		for _, other := range ids[:i] {
+			if n := commonPrefix(id, other); n >= 8 {
+				c.t.Errorf("ids %q and %q share a prefix of %d characters", id, other, n)
+			}
+		}
 		if bits := idBits(id); bits < 96 {
 			c.t.Errorf("id %q carries %d bits of randomness by its format, want at least 96", id, bits)
 		}
@@ -554,6 +560,14 @@ func (c *contract) ids(a *fixture) {
 		}
 		seen[id] = true
 	}
+}
+
+func commonPrefix(a, b string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
 }
 
 // TestContractRoutesDocumented: the routes registered in the code, the routes in
