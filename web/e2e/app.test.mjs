@@ -15,7 +15,6 @@ let errorsBeforeBadLogin = 0;
 const WORDS = 80;
 const email = `ada.${Date.now()}@example.com`;
 const password = "correct horse battery staple";
-const newPassword = "a brand new passphrase";
 const resetPassword = "reset by email link";
 
 before(async () => {
@@ -315,50 +314,6 @@ test("dark theme is chosen in settings and kept in the browser", async () => {
   await audit("17-dark-usage");
 });
 
-test("profile, assistant preferences and sessions are managed in settings", async () => {
-  await page.goto(stack.url + "/settings/profile");
-  await page.getByLabel("Name", { exact: true }).fill("Ada King");
-  await page.getByLabel("Timezone").selectOption("Europe/London");
-  await page.getByRole("button", { name: "Save changes" }).click();
-  await page.getByText("Saved.").waitFor();
-
-  const pw = page.getByRole("region", { name: "Password" });
-  await pw.getByLabel("Current password").fill(password);
-  await pw.getByLabel("New password").fill(newPassword);
-  await page.getByRole("button", { name: "Change password" }).click();
-  await page.getByText("Password changed.").waitFor();
-
-  await page.getByRole("link", { name: "Assistant" }).click();
-  await page.getByLabel("Assistant name").fill("Jarvis");
-  await page.getByLabel("Tone and instructions").fill("Warm and brief.");
-  await page.getByText("Short", { exact: true }).click();
-  await page.getByRole("button", { name: "Save", exact: true }).click();
-  await page.getByText("Saved.").waitFor();
-
-  await page.reload();
-  assert.equal(await page.getByLabel("Assistant name").inputValue(), "Jarvis");
-  assert.equal(await page.getByLabel("Tone and instructions").inputValue(), "Warm and brief.");
-  assert.equal(await page.getByLabel("Short").isChecked(), true);
-  await page.getByRole("link", { name: "Profile" }).click();
-  await page.getByRole("heading", { name: "Profile" }).waitFor();
-  assert.equal(await page.getByLabel("Name", { exact: true }).inputValue(), "Ada King");
-  assert.equal(await page.getByLabel("Timezone").inputValue(), "Europe/London");
-
-  // Another device signs in; it is listed, and signing it out here ends its session.
-  const other = await fetch(stack.url + "/api/v1/auth/login", {
-    method: "POST",
-    headers: { "Content-Type": "application/json", "User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Safari/604.1" },
-    body: JSON.stringify({ email, password: newPassword }),
-  }).then((r) => r.json());
-  await page.getByRole("link", { name: "Security" }).click();
-  const row = page.locator(".row", { hasText: "Safari on iOS" });
-  await row.getByRole("button", { name: "Sign out" }).click();
-  await row.waitFor({ state: "detached" });
-  const me = await fetch(stack.url + "/api/v1/me", { headers: { Authorization: "Bearer " + other.token } });
-  assert.equal(me.status, 401, "the revoked session no longer works");
-  await audit("18-security-after-revoke");
-});
-
 test("every chat action is reachable with the keyboard", async () => {
   await page.goto(stack.url + "/settings/appearance");
   await page.getByLabel("System").check();
@@ -406,10 +361,10 @@ test("sign out clears the token; browser storage holds nothing else", async () =
   await page.waitForURL("**/login");
   errorsBeforeBadLogin = consoleErrors.length;
   await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
+  await page.getByLabel("Password").fill("not the password");
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("alert").waitFor();
-  // The refused sign-in (the old password) answers 401, which the browser itself logs.
+  // The refused sign-in answers 401, which the browser itself logs.
   const extra = consoleErrors.splice(errorsBeforeBadLogin);
   assert.ok(extra.every((e) => /status of 401/.test(e)), extra.join("\n"));
 });

@@ -7,6 +7,7 @@ import { applyTheme } from "./theme";
 import "./styles/base.css";
 import "./styles/auth.css";
 import "./styles/chat.css";
+import "./styles/composer.css";
 import "./styles/markdown.css";
 import "./styles/settings.css";
 import "./styles/mobile.css";
