@@ -8,6 +8,8 @@ interface Session {
   user: User | null | undefined;
   signIn: (token: string, user?: User) => Promise<void>;
   signOut: (everywhere?: boolean) => Promise<void>;
+  /** forget drops the token without asking the server: for a session the server already ended. */
+  forget: () => void;
   refresh: () => Promise<void>;
   setUser: (u: User) => void;
 }
@@ -61,7 +63,12 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     setUser(null);
   }, []);
 
-  return <Ctx.Provider value={{ user, signIn, signOut, refresh, setUser }}>{children}</Ctx.Provider>;
+  const forget = useCallback(() => {
+    storage.setToken(null);
+    setUser(null);
+  }, []);
+
+  return <Ctx.Provider value={{ user, signIn, signOut, forget, refresh, setUser }}>{children}</Ctx.Provider>;
 }
 
 export function useSession(): Session {

@@ -1,10 +1,11 @@
 import { useEffect, useState, type FormEvent } from "react";
-import { errorText, post } from "../api";
-import { Alert, Field, useAsync } from "../components/ui";
+import { ApiError, errorText, post } from "../api";
+import { Alert, Field, formatDate, useAsync } from "../components/ui";
 import { Link, useLocation } from "../router";
 import { publicConfig, useSession } from "../session";
 import type { User } from "../types";
 import { AuthLayout } from "./AuthLayout";
+import { Recovery, recoveryPreview, type Deleted } from "./Recovery";
 
 export function SignIn() {
   const { signIn } = useSession();
@@ -12,7 +13,11 @@ export function SignIn() {
   const [password, setPassword] = useState("");
   const [google, setGoogle] = useState(false);
   const { busy, error, run } = useAsync();
-  const googleError = useLocation().query.get("error");
+  const { query } = useLocation();
+  const googleError = query.get("error");
+  // Set by Settings > Privacy right after the account was deleted.
+  const deletedUntil = query.get("deleted");
+  const [recovery, setRecovery] = useState<Deleted | null>(null);
 
   useEffect(() => {
     publicConfig().then((c) => setGoogle(c.google_enabled));
@@ -21,10 +26,21 @@ export function SignIn() {
   const submit = (e: FormEvent) => {
     e.preventDefault();
     run(async () => {
-      const res = await post<{ token: string; user: User }>("/auth/login", { email, password });
-      await signIn(res.token, res.user);
+      try {
+        const res = await post<{ token: string; user: User }>("/auth/login", { email, password });
+        await signIn(res.token, res.user);
+      } catch (err) {
+        // A deleted account answers 403; if it can still be recovered, offer that instead.
+        const deleted = err instanceof ApiError && err.status === 403 ? await recoveryPreview(email, password) : null;
+        if (!deleted) throw err;
+        setRecovery(deleted);
+      }
     });
   };
+
+  if (recovery) {
+    return <Recovery email={email} password={password} until={recovery.recoverable_until} onBack={() => setRecovery(null)} />;
+  }
 
   return (
     <AuthLayout
@@ -46,6 +62,11 @@ export function SignIn() {
         </>
       )}
       <form onSubmit={submit} noValidate>
+        {deletedUntil && !error && (
+          <Alert kind="info">
+            Your account is deleted and you are signed out. Changed your mind? Sign in before {formatDate(deletedUntil)} to recover it.
+          </Alert>
+        )}
         {error ? <Alert>{errorText(error)}</Alert> : googleError ? <Alert>{googleMessages[googleError] ?? googleMessages.google_failed}</Alert> : null}
         <Field label="Email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
         <Field

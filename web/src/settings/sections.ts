@@ -13,5 +13,6 @@ export const sections: Section[] = [
   { id: "memory", title: "Memory", component: lazy(() => import("./Memory")) },
   { id: "usage", title: "Usage", component: lazy(() => import("./Usage")) },
   { id: "security", title: "Security", component: lazy(() => import("./Security")) },
+  { id: "privacy", title: "Privacy", component: lazy(() => import("./Privacy")) },
   { id: "appearance", title: "Appearance", component: lazy(() => import("./Appearance")) },
 ];
