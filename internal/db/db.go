@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -47,6 +48,12 @@ type DB struct {
 
 	// writes counts committed write transactions (served on /metrics; benchmarks read it).
 	writes atomic.Int64
+
+	// The SQLite group committer (group.go).
+	writeq   chan *writeReq
+	stop     chan struct{}
+	stopped  chan struct{}
+	stopOnce sync.Once
 }
 
 // WriteTransactions returns how many write transactions Tx has committed.
@@ -100,7 +107,9 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	n := max(4, runtime.NumCPU()*2)
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	return &DB{Dialect: SQLite, W: w, R: r, Path: path}, nil
+	d := &DB{Dialect: SQLite, W: w, R: r, Path: path}
+	d.startCommitter()
+	return d, nil
 }
 
 func openPostgres(ctx context.Context, o Options) (*DB, error) {
@@ -128,6 +137,7 @@ func openPostgres(ctx context.Context, o Options) (*DB, error) {
 
 // Close closes every pool.
 func (db *DB) Close() error {
+	db.stopCommitter()
 	err := db.W.Close()
 	if db.R != db.W {
 		err = errors.Join(err, db.R.Close())
@@ -144,10 +154,19 @@ func (db *DB) Ping(ctx context.Context) error {
 	return db.R.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
 
-// Tx runs fn in a write transaction and commits it when fn returns nil. On SQLite the
-// transaction takes the write lock up front (BEGIN IMMEDIATE), so it never fails half-way
-// with SQLITE_BUSY. fn must use tx only: the writer pool has one connection.
+// Tx runs fn in a write transaction and commits it when fn returns nil; when fn returns an
+// error, none of its writes remain. On SQLite the transaction takes the write lock up
+// front (BEGIN IMMEDIATE), so it never fails half-way with SQLITE_BUSY, and concurrent
+// calls share one commit (group.go). fn must use tx only: the writer pool has one
+// connection.
 func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if db.writeq != nil {
+		return db.txGrouped(ctx, fn)
+	}
+	return db.txDirect(ctx, fn)
+}
+
+func (db *DB) txDirect(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.W.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("db: begin: %w", err)

@@ -169,3 +169,53 @@ func TestSQLitePragmas(t *testing.T) {
 		t.Error("reader pool accepted a write; it must be read-only")
 	}
 }
+
+// TestConcurrentWritersFailAlone: when writes share a commit, one that fails leaves no
+// trace and takes none of the others down.
+func TestConcurrentWritersFailAlone(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		if err := d.Tx(ctx, func(tx *sql.Tx) error { return insertUser(ctx, tx, "taken") }); err != nil {
+			t.Fatal(err)
+		}
+		const writers = 60
+		var wg sync.WaitGroup
+		results := make([]error, writers)
+		for i := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[i] = d.Tx(ctx, func(tx *sql.Tx) error {
+					if err := insertUser(ctx, tx, fmt.Sprintf("g%02d", i)); err != nil {
+						return err
+					}
+					switch i % 3 {
+					case 1: // fails after writing
+						return errors.New("changed my mind")
+					case 2: // fails on a constraint after writing
+						return insertUser(ctx, tx, "taken")
+					}
+					return nil
+				})
+			}()
+		}
+		wg.Wait()
+		want := 1
+		for i, err := range results {
+			if (i%3 == 0) != (err == nil) {
+				t.Errorf("writer %d: got %v", i, err)
+			}
+			if i%3 == 0 {
+				want++
+			}
+			var n int
+			_ = d.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE id = $1`, fmt.Sprintf("g%02d", i)).Scan(&n)
+			if (n == 1) != (i%3 == 0) {
+				t.Errorf("writer %d: row present=%v", i, n == 1)
+			}
+		}
+		if n := countUsers(t, d); n != want {
+			t.Fatalf("want %d rows, got %d", want, n)
+		}
+	})
+}
