@@ -27,7 +27,7 @@ bench:
 
 # The same harness with small numbers, in well under a minute.
 bench-smoke:
-	$(GO) run ./cmd/allybench -db sqlite,postgres -levels 1,10 -turns 2 -first-token 50ms -tokens-per-second 200 -reply-words 20 -postgres '$(BENCH_PG)' -out bench/results/smoke
+	$(GO) run ./cmd/allybench -db sqlite,postgres -levels 1,10 -turns 2 -first-token 50ms -tokens-per-second 200 -reply-words 20 -histories 10,200 -growth-turns 5 -postgres '$(BENCH_PG)' -out bench/results/smoke
 
 # The web app (docs/web.md): `make web` rebuilds web/dist from web/src; commit both.
 web:

@@ -24,13 +24,16 @@ func main() {
 	firstToken := flag.Duration("first-token", 300*time.Millisecond, "fake model's time to first token")
 	tps := flag.Int("tokens-per-second", 50, "fake model's tokens per second")
 	words := flag.Int("reply-words", 60, "fake model's reply length in words")
+	histories := flag.String("histories", "10,10000", "conversation lengths (earlier messages) whose turn cost is compared; empty to skip")
+	growthTurns := flag.Int("growth-turns", 20, "turns measured at each conversation length")
 	pg := flag.String("postgres", os.Getenv("ALLY_TEST_POSTGRES_URL"), "PostgreSQL server URL for the postgres run")
+	profile := flag.Bool("profile", false, "save a CPU profile of the server during the largest level (cpu-<db>.pprof in -out)")
 	out := flag.String("out", "bench/results", "folder for results.json and results.md")
 	flag.Parse()
 
 	cfg := bench.Config{
 		Databases: split(*dbs), TurnsPerUser: *turns, FirstToken: *firstToken, TokensPerSec: *tps,
-		ReplyWords: *words, PostgresURL: *pg, OutDir: *out,
+		ReplyWords: *words, PostgresURL: *pg, OutDir: *out, GrowthTurns: *growthTurns, Profile: *profile,
 		Logf: func(f string, a ...any) { log.Printf(f, a...) },
 	}
 	for _, l := range split(*levels) {
@@ -39,6 +42,13 @@ func main() {
 			log.Fatalf("bad level %q", l)
 		}
 		cfg.Levels = append(cfg.Levels, n)
+	}
+	for _, h := range split(*histories) {
+		n, err := strconv.Atoi(h)
+		if err != nil || n < 0 {
+			log.Fatalf("bad history length %q", h)
+		}
+		cfg.Histories = append(cfg.Histories, n)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

@@ -185,6 +185,10 @@ func (m *Main) Start(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := m.startDebug(); err != nil {
+		ln.Close()
+		return fmt.Errorf("listen on %s (ALLY_DEBUG_ADDR): %w", m.Config.DebugAddr, err)
+	}
 	m.listener = ln
 	m.URL = "http://" + ln.Addr().String()
 	if err := m.Jobs.Start(ctx); err != nil {

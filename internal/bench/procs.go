@@ -139,3 +139,23 @@ func metric(url, name string) (float64, error) {
 	}
 	return 0, fmt.Errorf("metric %s not found", name)
 }
+
+// captureProfile saves a 5-second CPU profile of the server, taken as the load starts.
+func captureProfile(ctx context.Context, debugURL, path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	req, _ := http.NewRequestWithContext(ctx, "GET", debugURL+"/debug/pprof/profile?seconds=5", nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, res.Body)
+	return err
+}

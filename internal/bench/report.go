@@ -55,5 +55,13 @@ func Markdown(r *Results) string {
 			fmt.Fprintf(&b, "| %s | %d | %d | %.3f | %.1f | %.0f |\n", e.Database, e.Messages, e.Bytes, e.Seconds, e.MBPerSec, e.MsgsPerSec)
 		}
 	}
+	if len(r.Growth) > 0 {
+		b.WriteString("\nTurn cost by conversation length (fake model answering at once; means over the measured turns):\n\n")
+		b.WriteString("| database | earlier messages | turns | errors | turn (ms) | server CPU (ms/turn) | rows written/turn | input tokens/turn | first turn input tokens | built in (s) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		for _, g := range r.Growth {
+			fmt.Fprintf(&b, "| %s | %d | %d | %d | %.1f | %.2f | %.1f | %.0f | %d | %.1f |\n", g.Database, g.EarlierMessages, g.Turns, g.Errors,
+				g.TurnMillis, g.CPUMillis, g.RowsPerTurn, g.InputTokens, g.FirstTurnTokens, g.SeedSeconds)
+		}
+	}
 	return b.String()
 }

@@ -29,9 +29,14 @@ type Config struct {
 	FirstToken   time.Duration
 	TokensPerSec int
 	ReplyWords   int
-	PostgresURL  string
-	OutDir       string
-	Logf         func(format string, args ...any)
+	// Histories are the conversation lengths (earlier messages) whose turn cost is compared.
+	Histories   []int
+	GrowthTurns int
+	PostgresURL string
+	OutDir      string
+	// Profile captures a CPU profile of the server during the largest level.
+	Profile bool
+	Logf    func(format string, args ...any)
 }
 
 // Percentiles summarise a distribution, in milliseconds.
@@ -78,6 +83,7 @@ type Results struct {
 	Config    map[string]any `json:"config"`
 	Levels    []LevelResult  `json:"levels"`
 	Exports   []ExportResult `json:"exports"`
+	Growth    []GrowthResult `json:"growth"`
 }
 
 // Run executes the benchmark.
@@ -109,14 +115,16 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	res := &Results{StartedAt: time.Now().UTC(), Machine: machine(), Config: map[string]any{
 		"levels": cfg.Levels, "turns_per_user": cfg.TurnsPerUser, "first_token": cfg.FirstToken.String(),
 		"tokens_per_second": cfg.TokensPerSec, "reply_words": cfg.ReplyWords,
+		"histories": cfg.Histories, "growth_turns": cfg.GrowthTurns,
 	}}
 	for _, dbName := range cfg.Databases {
-		levels, export, err := runDatabase(ctx, cfg, dbName, allyBin, fake.URL, work, logf)
+		levels, export, growth, err := runDatabase(ctx, cfg, dbName, allyBin, fakeBin, fake.URL, work, logf)
 		if err != nil {
 			return res, fmt.Errorf("%s: %w", dbName, err)
 		}
 		res.Levels = append(res.Levels, levels...)
 		res.Exports = append(res.Exports, export)
+		res.Growth = append(res.Growth, growth...)
 	}
 	return res, nil
 }
@@ -128,18 +136,17 @@ func fakeArgs(addr string, cfg Config) []string {
 		"-words", fmt.Sprint(cfg.ReplyWords)}
 }
 
-func runDatabase(ctx context.Context, cfg Config, dbName, allyBin, fakeURL, work string, logf func(string, ...any)) ([]LevelResult, ExportResult, error) {
+func runDatabase(ctx context.Context, cfg Config, dbName, allyBin, fakeBin, fakeURL, work string, logf func(string, ...any)) ([]LevelResult, ExportResult, []GrowthResult, error) {
 	addr, err := freeAddr()
 	if err != nil {
-		return nil, ExportResult{}, err
+		return nil, ExportResult{}, nil, err
 	}
 	maxLevel := 0
 	for _, l := range cfg.Levels {
 		maxLevel = max(maxLevel, l)
 	}
-	dataDir := filepath.Join(work, "data-"+dbName)
 	env := []string{
-		"ALLY_ADDR=" + addr, "ALLY_DATA_DIR=" + dataDir, "ALLY_LOG_LEVEL=warn",
+		"ALLY_LOG_LEVEL=warn",
 		"ALLY_JWT_SECRET=bench-secret-bench-secret-bench-secret-0",
 		"ALLY_BCRYPT_COST=4", "ALLY_REQUIRE_VERIFIED_EMAIL=false",
 		"ANTHROPIC_API_KEY=bench", "ANTHROPIC_BASE_URL=" + fakeURL,
@@ -150,14 +157,28 @@ func runDatabase(ctx context.Context, cfg Config, dbName, allyBin, fakeURL, work
 	if dbName == "postgres" {
 		url, drop, err := benchSchema(ctx, cfg.PostgresURL)
 		if err != nil {
-			return nil, ExportResult{}, err
+			return nil, ExportResult{}, nil, err
 		}
 		defer drop()
 		env = append(env, "ALLY_DATABASE_URL="+url)
 	}
+	var growth []GrowthResult
+	if len(cfg.Histories) > 0 {
+		if growth, err = runGrowth(ctx, cfg, dbName, allyBin, fakeBin, work, env, logf); err != nil {
+			return nil, ExportResult{}, nil, fmt.Errorf("turn cost by conversation length: %w", err)
+		}
+	}
+	env = append(env, "ALLY_ADDR="+addr, "ALLY_DATA_DIR="+filepath.Join(work, "data-"+dbName))
+	debugAddr := ""
+	if cfg.Profile {
+		if debugAddr, err = freeAddr(); err != nil {
+			return nil, ExportResult{}, nil, err
+		}
+		env = append(env, "ALLY_DEBUG_ADDR="+debugAddr)
+	}
 	ally, err := start(ctx, allyBin, []string{"serve"}, env, "http://"+addr, "/readyz", filepath.Join(work, "ally-"+dbName+".log"))
 	if err != nil {
-		return nil, ExportResult{}, err
+		return nil, ExportResult{}, nil, err
 	}
 	defer ally.stop()
 
@@ -168,20 +189,39 @@ func runDatabase(ctx context.Context, cfg Config, dbName, allyBin, fakeURL, work
 		users[i] = u
 		return u.signIn(ctx, i, dbName)
 	}); err != nil {
-		return nil, ExportResult{}, fmt.Errorf("sign in: %w", err)
+		return nil, ExportResult{}, nil, fmt.Errorf("sign in: %w", err)
 	}
 	var out []LevelResult
 	for _, level := range cfg.Levels {
 		logf("%s: %d concurrent streams", dbName, level)
-		r := runLevel(ctx, cfg, ally, fakeURL, users[:level])
+		var profiled chan struct{}
+		onLoad := func() {}
+		if debugAddr != "" && level == maxLevel {
+			profiled = make(chan struct{})
+			onLoad = func() {
+				go func() {
+					defer close(profiled)
+					path := filepath.Join(cfg.OutDir, "cpu-"+dbName+".pprof")
+					if err := captureProfile(ctx, "http://"+debugAddr, path); err != nil {
+						logf("profile: %v", err)
+					} else {
+						logf("CPU profile of the server at %d streams: %s", level, path)
+					}
+				}()
+			}
+		}
+		r := runLevel(ctx, cfg, ally, fakeURL, users[:level], onLoad)
+		if profiled != nil {
+			<-profiled
+		}
 		r.Database = dbName
 		out = append(out, r)
 	}
-	return out, exportOne(ctx, users[0], dbName, len(cfg.Levels)*cfg.TurnsPerUser*2), nil
+	return out, exportOne(ctx, users[0], dbName, len(cfg.Levels)*cfg.TurnsPerUser*2), growth, nil
 }
 
 // runLevel measures the fake directly, then the same load through Ally.
-func runLevel(ctx context.Context, cfg Config, ally *proc, fakeURL string, users []*user) LevelResult {
+func runLevel(ctx context.Context, cfg Config, ally *proc, fakeURL string, users []*user, onLoad func()) LevelResult {
 	n := len(users)
 	r := LevelResult{Streams: n}
 	directTimes := make([]time.Duration, 0, n*cfg.TurnsPerUser)
@@ -225,6 +265,7 @@ func runLevel(ctx context.Context, cfg Config, ally *proc, fakeURL string, users
 	var firstTimes []time.Duration
 	var tokensPerSec []float64
 	t0 := time.Now()
+	onLoad()
 	_ = parallel(n, n, func(i int) error {
 		for k := range cfg.TurnsPerUser {
 			t := users[i].send(ctx, fmt.Sprintf("Benchmark message %d: tell me something.", k), nil)

@@ -40,14 +40,10 @@ func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return s.db.Tx(ctx, fn)
 }
 
-// exec runs one write statement outside a transaction and returns the rows it changed.
+// exec runs one write statement as its own transaction and returns the rows it changed.
 func (s *Store) exec(ctx context.Context, query string, args ...any) (int64, error) {
 	s.writes.Add(1)
-	res, err := s.db.W.ExecContext(ctx, query, args...)
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
+	return s.db.Exec(ctx, query, args...)
 }
 
 // execer runs a statement: the database or a transaction.

@@ -18,17 +18,22 @@ var errReplyGone = errors.New("chat: reply no longer in progress")
 // SaveReplyText stores the text generated so far (a batch) and refreshes the reply's
 // heartbeat. It reports whether a stop was requested (possibly on another instance).
 func (s *Store) SaveReplyText(ctx context.Context, replyID, content string) (stopRequested bool, err error) {
-	s.writes.Add(1)
 	var stopAt sql.NullInt64
-	err = s.db.W.QueryRowContext(ctx, `UPDATE messages SET content = $2, updated_at = $3
-		WHERE id = $1 AND status = 'streaming' RETURNING stop_requested_at`, replyID, content, db.Millis(s.now())).Scan(&stopAt)
+	// Periodic saves of many replies share commits (db.Tx groups concurrent writes).
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `UPDATE messages SET content = $2, updated_at = $3
+			WHERE id = $1 AND status = 'streaming' RETURNING stop_requested_at`, replyID, content, db.Millis(s.now())).Scan(&stopAt)
+		if err == nil {
+			s.notifyReply(ctx, tx, replyID)
+		}
+		return err
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, errReplyGone
 	}
 	if err != nil {
 		return false, fmt.Errorf("chat: save reply text: %w", err)
 	}
-	s.notifyReply(ctx, s.db.W, replyID)
 	return stopAt.Valid, nil
 }
 

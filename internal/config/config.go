@@ -20,6 +20,7 @@ type Config struct {
 	LogFormat       string        `env:"ALLY_LOG_FORMAT" default:"json" doc:"Log format: json or text."`
 	Mailer          string        `env:"ALLY_MAILER" default:"outbox" doc:"Email sender: outbox (stored in the database), resend or smtp."`
 	DeletionGrace   time.Duration `env:"ALLY_DELETION_GRACE" default:"720h" doc:"How long a deleted account can be recovered before it is purged."`
+	DebugAddr       string        `env:"ALLY_DEBUG_ADDR" default:"" doc:"If set (e.g. 127.0.0.1:6060), serves Go profiling (/debug/pprof/) on this separate address; keep it private."`
 	ShutdownTimeout time.Duration `env:"ALLY_SHUTDOWN_TIMEOUT" default:"25s" doc:"How long shutdown waits for requests, streams and jobs to finish."`
 	MaxBodyBytes    int64         `env:"ALLY_MAX_BODY_BYTES" default:"1048576" doc:"Largest request body accepted, in bytes."`
 	TrustedProxies  []string      `env:"ALLY_TRUSTED_PROXIES" default:"" doc:"Comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is believed."`

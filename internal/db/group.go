@@ -136,3 +136,19 @@ func (db *DB) stopCommitter() {
 	db.stopOnce.Do(func() { close(db.stop) })
 	<-db.stopped
 }
+
+// Exec runs one write statement as its own transaction (sharing a commit with concurrent
+// writes on SQLite) and returns the rows it changed. Prefer it to W.ExecContext on hot
+// paths.
+func (db *DB) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	var n int64
+	err := db.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}
