@@ -114,6 +114,8 @@ func TestGracefulShutdown(t *testing.T) {
 		a, _ := open(t, s, "POST", "/api/v1/conversations/"+c1+"/messages", token, map[string]string{"content": "short"})
 		finishing := startID(t, a)
 		a.close()
+		// The scripted replies go out in order: the short one must be taken first.
+		eventually(t, "the first reply to reach the model", func() bool { return len(fake.Requests(llmtest.Anthropic)) >= 1 })
 		b, _ := open(t, s, "POST", "/api/v1/conversations/"+c2+"/messages", token, map[string]string{"content": "long"})
 		cut := startID(t, b)
 		b.until("delta")
