@@ -140,12 +140,21 @@ func metric(url, name string) (float64, error) {
 	return 0, fmt.Errorf("metric %s not found", name)
 }
 
-// captureProfile saves a 5-second CPU profile of the server, taken as the load starts.
+// captureProfile saves a 5-second CPU profile of the server, taken as the load starts,
+// and a heap profile two seconds in (next to it, .heap instead of .pprof).
 func captureProfile(ctx context.Context, debugURL, path string) error {
+	go func() {
+		time.Sleep(2 * time.Second)
+		_ = fetch(ctx, debugURL+"/debug/pprof/heap", strings.TrimSuffix(path, ".pprof")+".heap")
+	}()
+	return fetch(ctx, debugURL+"/debug/pprof/profile?seconds=5", path)
+}
+
+func fetch(ctx context.Context, url, path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	req, _ := http.NewRequestWithContext(ctx, "GET", debugURL+"/debug/pprof/profile?seconds=5", nil)
+	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err
