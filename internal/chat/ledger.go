@@ -16,6 +16,11 @@ func (l UsageLedger) ReserveTurn(ctx context.Context, userID string, loc *time.L
 	return l.Usage.Reserve(ctx, userID, loc)
 }
 
+// ReleaseTurn gives back a message reserved for a turn that never started.
+func (l UsageLedger) ReleaseTurn(ctx context.Context, userID string, loc *time.Location) error {
+	return l.Usage.Release(ctx, userID, loc)
+}
+
 // CheckTokens checks the token allowance before a further model call of a turn.
 func (l UsageLedger) CheckTokens(ctx context.Context, userID string, loc *time.Location) error {
 	return l.Usage.CheckTokens(ctx, userID, loc)

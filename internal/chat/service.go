@@ -33,6 +33,8 @@ type Ledger interface {
 	// ReserveTurn checks and reserves the user's daily allowance for one turn (loc is the
 	// user's timezone, which decides when the day resets); errs quota_exceeded when spent.
 	ReserveTurn(ctx context.Context, userID string, loc *time.Location) error
+	// ReleaseTurn gives back a reservation whose turn never started.
+	ReleaseTurn(ctx context.Context, userID string, loc *time.Location) error
 	// CheckTokens checks the token allowance before each further model call of a turn.
 	CheckTokens(ctx context.Context, userID string, loc *time.Location) error
 	// RecordCall adds one model call to the ledger.

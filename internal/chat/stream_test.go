@@ -3,6 +3,7 @@ package chat_test
 import (
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -212,6 +213,55 @@ func TestFollowThroughNotifications(t *testing.T) {
 		other.rest()
 		if other.end() != chat.StatusComplete || other.text() != full.Text {
 			t.Fatalf("followed through notifications: %s, %d of %d bytes", other.end(), len(other.text()), len(full.Text))
+		}
+	})
+}
+
+// TestRefusedSendsAreNotCounted: of several sends racing for one conversation, one starts
+// a reply and the others are refused with 409 — and only the one that started counts
+// against the day's message allowance.
+func TestRefusedSendsAreNotCounted(t *testing.T) {
+	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
+		fake := llmtest.Start(t)
+		fake.Script(llmtest.Anthropic, slowReply(50))
+		s := start(t, tg, fake)
+		_, token := user(t, s)
+		conv := newConversation(t, s, token)
+		const senders = 6
+		statuses := make(chan int, senders)
+		var wg sync.WaitGroup
+		for range senders {
+			wg.Go(func() {
+				res := s.Do("POST", "/api/v1/conversations/"+conv+"/messages", token, map[string]string{"content": "race"})
+				statuses <- res.Status
+			})
+		}
+		wg.Wait()
+		close(statuses)
+		started, refused := 0, 0
+		for st := range statuses {
+			switch st {
+			case http.StatusOK:
+				started++
+			case http.StatusConflict:
+				refused++
+			default:
+				t.Errorf("send answered %d", st)
+			}
+		}
+		if started != 1 || refused != senders-1 {
+			t.Fatalf("%d started, %d refused; want 1 and %d", started, refused, senders-1)
+		}
+		var report struct {
+			Today struct {
+				Messages struct {
+					Used int64 `json:"used"`
+				} `json:"messages"`
+			} `json:"today"`
+		}
+		s.Do("GET", "/api/v1/usage", token, nil).JSON(t, &report)
+		if report.Today.Messages.Used != 1 {
+			t.Fatalf("today's messages used: %d, want 1 (refused sends must not count)", report.Today.Messages.Used)
 		}
 	})
 }
