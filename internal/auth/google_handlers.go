@@ -235,7 +235,7 @@ func (s *Service) handleGoogleExchange(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, err)
 		return
 	}
-	if err := accountUsable(u); err != nil {
+	if err := s.accountUsable(u); err != nil {
 		s.recordSignIn(ctx, u.ID, MethodGoogle, false, c)
 		httpx.Error(w, r, err)
 		return

@@ -3,6 +3,7 @@ package auth
 import (
 	"database/sql"
 	"net/http"
+	"time"
 
 	"myally.app/ally/internal/errs"
 	"myally.app/ally/internal/httpx"
@@ -52,7 +53,7 @@ func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, errBadCredentials)
 		return
 	}
-	if err := accountUsable(u); err != nil {
+	if err := s.accountUsable(u); err != nil {
 		s.recordSignIn(ctx, u.ID, MethodPassword, false, c)
 		httpx.Error(w, r, err)
 		return
@@ -60,10 +61,19 @@ func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request) {
 	s.finishSignIn(w, r, u, MethodPassword, c)
 }
 
-// accountUsable refuses suspended and deleted accounts.
-func accountUsable(u User) error {
+// accountUsable refuses suspended and deleted accounts. A deleted account still within
+// its recovery window is refused with code account_deleted and the time until which it
+// can be recovered (POST /api/v1/me/recover); only someone who proved the password or
+// the Google identity gets this far, so it reveals nothing to others.
+func (s *Service) accountUsable(u User) error {
 	switch {
 	case u.deleted:
+		until := u.deletedAt.Add(s.cfg.DeletionGrace)
+		if !u.deletedAt.IsZero() && s.now().Before(until) {
+			e := errs.E(errs.AccountDeleted, "this account was deleted; it can be recovered until %s", until.Format("2 January 2006"))
+			e.Details = map[string]any{"recoverable_until": until.Truncate(time.Second)}
+			return e
+		}
 		return errs.E(errs.Forbidden, "this account has been deleted")
 	case u.status != StatusActive:
 		return errs.E(errs.Forbidden, "this account is suspended; contact the operator of this service")

@@ -36,6 +36,7 @@ type User struct {
 	status       string
 	passwordHash string
 	deleted      bool
+	deletedAt    time.Time
 }
 
 const userColumns = `id, email, name, COALESCE(password_hash, ''), email_verified_at, age_confirmed_at,
@@ -54,6 +55,7 @@ func scanUser(row interface{ Scan(...any) error }) (User, error) {
 		return u, fmt.Errorf("auth: read user: %w", err)
 	}
 	u.EmailVerified, u.AgeConfirmed, u.deleted = verified.Valid, db.NullTime(age), deleted.Valid
+	u.deletedAt = db.NullTime(deleted)
 	u.CreatedAt = db.Time(created)
 	u.HasPassword = u.passwordHash != ""
 	return u, nil

@@ -16,14 +16,16 @@ const (
 	Invalid         Code = "invalid_request"
 	Unauthenticated Code = "unauthenticated"
 	Forbidden       Code = "forbidden"
-	NotFound        Code = "not_found"
-	Conflict        Code = "conflict"
-	TooLarge        Code = "too_large"
-	RateLimited     Code = "rate_limited"
-	QuotaExceeded   Code = "quota_exceeded"
-	Unavailable     Code = "unavailable"
-	NoProvider      Code = "no_provider"
-	Internal        Code = "internal"
+	// AccountDeleted refuses a sign-in to an account deleted but still recoverable.
+	AccountDeleted Code = "account_deleted"
+	NotFound       Code = "not_found"
+	Conflict       Code = "conflict"
+	TooLarge       Code = "too_large"
+	RateLimited    Code = "rate_limited"
+	QuotaExceeded  Code = "quota_exceeded"
+	Unavailable    Code = "unavailable"
+	NoProvider     Code = "no_provider"
+	Internal       Code = "internal"
 )
 
 // Error is an application error: Code and Message are for clients, Err is the cause for logs.

@@ -81,7 +81,7 @@ func Status(code errs.Code) int {
 		return http.StatusBadRequest
 	case errs.Unauthenticated:
 		return http.StatusUnauthorized
-	case errs.Forbidden:
+	case errs.Forbidden, errs.AccountDeleted:
 		return http.StatusForbidden
 	case errs.NotFound:
 		return http.StatusNotFound

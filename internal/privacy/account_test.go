@@ -120,8 +120,23 @@ func TestDeleteAndRecover(t *testing.T) {
 				t.Fatalf("a session survived the deletion: %d", res.Status)
 			}
 		}
-		if res := s.Do("POST", "/api/v1/auth/login", "", map[string]string{"email": email, "password": authtest.Password}); res.Status != http.StatusForbidden {
-			t.Fatalf("sign-in of a deleted account: %d %s", res.Status, res.Body)
+		// Signing in says the account can still be recovered, and until when.
+		res = s.Do("POST", "/api/v1/auth/login", "", map[string]string{"email": email, "password": authtest.Password})
+		var refused struct {
+			Error struct {
+				Code    string `json:"code"`
+				Details struct {
+					RecoverableUntil time.Time `json:"recoverable_until"`
+				} `json:"details"`
+			} `json:"error"`
+		}
+		res.JSON(t, &refused)
+		if res.Status != http.StatusForbidden || refused.Error.Code != "account_deleted" || !refused.Error.Details.RecoverableUntil.Equal(del.RecoverableUntil) {
+			t.Fatalf("sign-in of a deleted account: %d %s, want account_deleted until %s", res.Status, res.Body, del.RecoverableUntil)
+		}
+		// A wrong password learns nothing about the deletion.
+		if res := s.Do("POST", "/api/v1/auth/login", "", map[string]string{"email": email, "password": "not the password"}); res.Status != http.StatusUnauthorized {
+			t.Fatalf("wrong password on a deleted account: %d %s", res.Status, res.Body)
 		}
 		if got := mails(t, s, uid); !contains(got, "account_deletion_scheduled") {
 			t.Fatalf("no deletion email queued: %v", got)
