@@ -21,6 +21,12 @@ type SignIn struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
+// RecordSignIn adds a successful sign-in made outside this package (account recovery) to
+// the user's sign-in history.
+func (s *Service) RecordSignIn(ctx context.Context, userID, method string, c Client) {
+	s.recordSignIn(ctx, userID, method, true, c)
+}
+
 // recordSignIn stores an attempt; failures to record are logged, never fatal to the
 // sign-in itself.
 func (s *Service) recordSignIn(ctx context.Context, userID, method string, success bool, c Client) {

@@ -182,6 +182,14 @@ func TestDeleteAndRecover(t *testing.T) {
 		if res := s.Do("GET", "/api/v1/me", rec.Token, nil); res.Status != http.StatusOK {
 			t.Fatalf("recovered account unusable: %d", res.Status)
 		}
+		// The recovery is a sign-in like any other, in the history.
+		var history struct {
+			SignIns []auth.SignIn `json:"sign_ins"`
+		}
+		s.Do("GET", "/api/v1/me/sign-ins", rec.Token, nil).JSON(t, &history)
+		if len(history.SignIns) == 0 || !history.SignIns[0].Success {
+			t.Fatalf("recovery missing from sign-in history: %+v", history.SignIns)
+		}
 		if len(hooked) != 1 || hooked[0] != "recover:"+uid {
 			t.Fatalf("recovery hooks ran %v", hooked)
 		}

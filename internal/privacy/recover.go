@@ -86,6 +86,7 @@ func (s *Service) Recover(ctx context.Context, email, password string, c auth.Cl
 	if err != nil {
 		return auth.IssuedToken{}, auth.User{}, err
 	}
+	s.accounts.RecordSignIn(ctx, a.id, auth.MethodPassword, c)
 	u, err := s.accounts.UserByID(ctx, a.id)
 	return tok, u, err
 }

@@ -37,6 +37,7 @@ type Mailer interface {
 type Accounts interface {
 	Require(next http.Handler) http.Handler
 	IssueSession(ctx context.Context, userID, method string, c auth.Client) (auth.IssuedToken, error)
+	RecordSignIn(ctx context.Context, userID, method string, c auth.Client)
 	UserByID(ctx context.Context, id string) (auth.User, error)
 }
 
