@@ -171,6 +171,12 @@ func (db *DB) txDirect(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("db: begin: %w", err)
 	}
+	defer func() {
+		if v := recover(); v != nil {
+			_ = tx.Rollback() // never leave the connection inside a transaction
+			panic(v)
+		}
+	}()
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
 		return err

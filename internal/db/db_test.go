@@ -219,3 +219,30 @@ func TestConcurrentWritersFailAlone(t *testing.T) {
 		}
 	})
 }
+
+// TestPanicInATransaction: a write that panics rolls back, the panic reaches its caller,
+// and the database keeps serving writes.
+func TestPanicInATransaction(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		func() {
+			defer func() {
+				if v := recover(); v != "boom" {
+					t.Fatalf("recovered %v, want the transaction's panic", v)
+				}
+			}()
+			_ = d.Tx(ctx, func(tx *sql.Tx) error {
+				if err := insertUser(ctx, tx, "p"); err != nil {
+					return err
+				}
+				panic("boom")
+			})
+		}()
+		if err := d.Tx(ctx, func(tx *sql.Tx) error { return insertUser(ctx, tx, "after") }); err != nil {
+			t.Fatalf("write after a panic: %v", err)
+		}
+		if n := countUsers(t, d); n != 1 {
+			t.Fatalf("want only the later row, got %d rows", n)
+		}
+	})
+}

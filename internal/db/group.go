@@ -70,7 +70,7 @@ func (db *DB) commitGroup(group []*writeReq) []error {
 		return out
 	}
 	if len(group) == 1 {
-		out[0] = db.txDirect(group[0].ctx, group[0].fn)
+		out[0] = db.txDirect(group[0].ctx, func(tx *sql.Tx) error { return call(group[0].fn, tx) })
 		return out
 	}
 	tx, err := db.W.BeginTx(context.Background(), nil)
@@ -87,7 +87,7 @@ func (db *DB) commitGroup(group []*writeReq) []error {
 			_ = tx.Rollback()
 			return fail(fmt.Errorf("db: savepoint: %w", err))
 		}
-		if err := r.fn(tx); err != nil {
+		if err := call(r.fn, tx); err != nil {
 			out[i] = err
 			if _, rerr := tx.Exec(`ROLLBACK TO w`); rerr != nil {
 				// The whole transaction is gone (e.g. an interrupted statement): nothing
@@ -125,7 +125,27 @@ func (db *DB) txGrouped(ctx context.Context, fn func(*sql.Tx) error) error {
 	case <-db.stop:
 		return errClosed
 	}
-	return <-r.done
+	err := <-r.done
+	if p, ok := err.(*panicked); ok {
+		panic(p.value) // in the caller's goroutine, as without grouping
+	}
+	return err
+}
+
+// panicked carries a panic out of the committer to the goroutine that asked for the write.
+type panicked struct{ value any }
+
+func (p *panicked) Error() string { return fmt.Sprintf("panic in a transaction: %v", p.value) }
+
+// call runs fn, turning a panic into an error so the committer survives it and the
+// other writes of its group are unaffected.
+func call(fn func(*sql.Tx) error, tx *sql.Tx) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &panicked{value: v}
+		}
+	}()
+	return fn(tx)
 }
 
 // stopCommitter ends the committer once the write it is running, if any, is done.
