@@ -68,8 +68,8 @@ func runGrowth(ctx context.Context, cfg Config, dbName, allyBin, fakeBin, work s
 		if err != nil {
 			return nil, err
 		}
-		cpu0, rows0 := ally.cpuSeconds(), 0.0
-		rows0, _ = metric(ally.URL, "ally_db_rows_written")
+		cpu0 := ally.cpuSeconds()
+		rows0, _ := metric(ally.URL, "ally_db_rows_written")
 		var total time.Duration
 		for k := range cfg.GrowthTurns {
 			t := u.send(ctx, fmt.Sprintf("Measured message %d.", k), nil)

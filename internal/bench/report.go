@@ -3,13 +3,10 @@ package bench
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 )
-
-func ioCopyCount(r io.Reader) (int64, error) { return io.Copy(io.Discard, r) }
 
 // Write saves the results as results.json and results.md in dir and returns the markdown.
 func Write(dir string, r *Results) (string, error) {
