@@ -14,9 +14,11 @@ import (
 )
 
 // webCSP is the Content-Security-Policy of the web app's HTML: only its own scripts and
-// styles run (index.html has no inline script or style), images may come from https
-// (pictures in replies), nothing may frame the app.
-const webCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; " +
+// styles run (index.html has no inline script or style), images only from the app itself
+// (and data: for the icons its stylesheet draws), so nothing on the page can make the
+// browser fetch a third party's address (an image in a reply is shown as a link, never
+// loaded), and nothing may frame the app.
+const webCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'; form-action 'self'"
 
 // wireWeb serves the embedded web app at / and the public configuration it reads before

@@ -32,10 +32,15 @@ func TestWebApp(t *testing.T) {
 		t.Fatalf("GET / = %d, want the app's index.html", res.StatusCode)
 	}
 	csp := res.Header.Get("Content-Security-Policy")
-	for _, want := range []string{"default-src 'self'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'", "object-src 'none'", "base-uri 'none'"} {
+	for _, want := range []string{"default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:;", "frame-ancestors 'none'", "object-src 'none'", "base-uri 'none'"} {
 		if !strings.Contains(csp, want) {
 			t.Errorf("CSP %q lacks %q", csp, want)
 		}
+	}
+	// An image's address can carry what is on the page to whoever serves it: the app loads
+	// images from itself only.
+	if strings.Contains(csp, "https:") || strings.Contains(csp, "http:") || strings.Contains(csp, "*") {
+		t.Errorf("CSP lets the page fetch from other hosts: %q", csp)
 	}
 	if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") {
 		t.Errorf("CSP allows inline or eval: %q", csp)
