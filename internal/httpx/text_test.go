@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -135,5 +136,28 @@ func TestLimit(t *testing.T) {
 		case tt.want != 0 && (err != nil || n != tt.want):
 			t.Errorf("%q: got %d %v, want %d", tt.query, n, err, tt.want)
 		}
+	}
+}
+
+// BenchmarkDecodeMessage decodes a 64 KiB message body, plain and with \u escapes (as
+// Python's json.dumps writes non-ASCII text), which takes the token walk.
+func BenchmarkDecodeMessage(b *testing.B) {
+	for name, text := range map[string]string{
+		"plain":   strings.Repeat("Tell me more about Lisbon. ", 2400),
+		"escaped": strings.Repeat(`Caf\u00e9 \ud83d\ude00 `, 4000),
+	} {
+		body := []byte(`{"content":"` + text + `"}`)
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				r := httptest.NewRequest("POST", "/", bytes.NewReader(body))
+				var v struct {
+					Content string `json:"content"`
+				}
+				if err := Decode(r, &v); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
