@@ -59,6 +59,7 @@ func (m *Main) Handler() http.Handler {
 		httpx.AccessLog(m.httpMetrics),
 		httpx.Recover,
 		httpx.SecurityHeaders(strings.HasPrefix(m.Config.PublicURL, "https://")),
+		httpx.RefuseMalformed,
 		httpx.LimitBody(m.Config.MaxBodyBytes),
 	)
 }

@@ -2,7 +2,6 @@ package chat
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -28,7 +27,11 @@ func validTitle(t *string) (string, error) {
 // listConversations handles GET /api/v1/conversations?q=&cursor=&limit=.
 func (s *Service) listConversations(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	limit, _ := strconv.Atoi(q.Get("limit"))
+	limit, err := httpx.Limit(r, 30, 100)
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
 	if len(q.Get("q")) > 200 {
 		httpx.Error(w, r, errs.InvalidField("q", "search text must be at most 200 characters"))
 		return

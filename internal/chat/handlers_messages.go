@@ -144,7 +144,11 @@ func (s *Service) getMessage(w http.ResponseWriter, r *http.Request) {
 // listMessages handles GET /api/v1/conversations/{id}/messages?before=&limit=.
 func (s *Service) listMessages(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	limit, _ := strconv.Atoi(q.Get("limit"))
+	limit, err := httpx.Limit(r, 100, 500)
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
 	page, err := s.store.Messages(r.Context(), s.userID(r), r.PathValue("id"), q.Get("before"), limit)
 	if err != nil {
 		httpx.Error(w, r, err)

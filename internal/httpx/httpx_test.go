@@ -82,6 +82,18 @@ func TestRateLimitedErrorCarriesRetryAfter(t *testing.T) {
 	if rec.Code != 429 || rec.Header().Get("Retry-After") != "42" {
 		t.Fatalf("got %d Retry-After=%q", rec.Code, rec.Header().Get("Retry-After"))
 	}
+	// In the body the seconds are a JSON number, as documented.
+	var body struct {
+		Error struct {
+			Details map[string]json.RawMessage `json:"details"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(body.Error.Details["retry_after_seconds"]); got != "42" {
+		t.Fatalf("details.retry_after_seconds is %s, want the number 42", got)
+	}
 }
 
 func TestClientIP(t *testing.T) {

@@ -3,12 +3,12 @@
 package httpx
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"myally.app/ally/internal/errs"
@@ -28,20 +28,30 @@ func JSON(w http.ResponseWriter, status int, v any) {
 func NoContent(w http.ResponseWriter) { w.WriteHeader(http.StatusNoContent) }
 
 // Decode reads a JSON request body into v. Unknown fields, trailing data, a wrong content
-// type and bodies over the server's limit are refused with a clear invalid_request error.
+// type and bodies over the server's limit are refused with a clear invalid_request error,
+// and so is text that is not valid UTF-8 or holds a NUL (in any string, key or value,
+// named by its path as the field), before v is touched.
 func Decode(r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return errs.E(errs.Invalid, "send the body as application/json")
 	}
-	dec := json.NewDecoder(r.Body)
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return errs.E(errs.TooLarge, "request body is larger than %d bytes", tooBig.Limit)
+		}
+		return errs.Wrap(err, errs.Invalid, "request body could not be read")
+	}
+	if err := checkJSONText(raw); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		var tooBig *http.MaxBytesError
 		var syntax *json.SyntaxError
 		var typ *json.UnmarshalTypeError
 		switch {
-		case errors.As(err, &tooBig):
-			return errs.E(errs.TooLarge, "request body is larger than %d bytes", tooBig.Limit)
 		case errors.Is(err, io.EOF):
 			return errs.E(errs.Invalid, "request body is empty; send a JSON object")
 		case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
@@ -121,7 +131,8 @@ func ErrorCode(w http.ResponseWriter, r *http.Request, code errs.Code, msg strin
 	Error(w, r, errs.E(code, "%s", msg))
 }
 
-// RetryAfter returns details announcing when a refused request may be retried.
+// RetryAfter returns details announcing when a refused request may be retried: a whole
+// number of seconds, at least 1.
 func RetryAfter(seconds int) map[string]any {
-	return map[string]any{"retry_after_seconds": strconv.Itoa(max(1, seconds))}
+	return map[string]any{"retry_after_seconds": max(1, seconds)}
 }

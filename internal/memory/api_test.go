@@ -1,6 +1,8 @@
 package memory_test
 
 import (
+	"encoding/json"
+	"io"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -245,4 +247,79 @@ func TestMemoryWritesAreRateLimited(t *testing.T) {
 
 func sqliteOptions(t *testing.T) db.Options {
 	return db.Options{Path: filepath.Join(t.TempDir(), "ally.db")}
+}
+
+// TestMemoryAPIRefusesBadPathsAndText: text that is not valid UTF-8 or holds a NUL,
+// invisible formatting characters in a name, and paths with ".", ".." or an empty name
+// answer a JSON 400 invalid_request naming the field (never a redirect or a repaired
+// write), and change nothing.
+func TestMemoryAPIRefusesBadPathsAndText(t *testing.T) {
+	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
+		s := apptest.Start(t, tg, apptest.Options{})
+		_, tok := authtest.NewUser(t, s)
+		if r := s.Do("PUT", "/api/v1/memory/notes/food.md", tok, map[string]string{"content": "Likes ramen\n"}); r.Status != http.StatusCreated {
+			t.Fatalf("create: %d %s", r.Status, r.Body)
+		}
+		// The router's redirects are not followed: the answer itself must be the error.
+		client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		for _, tt := range []struct {
+			name, method, path, body, field string
+		}{
+			{"invalid UTF-8 content", "PUT", "/api/v1/memory/notes/food.md", "{\"content\":\"Likes \xff\xfe\"}", "content"},
+			{"NUL in content", "PUT", "/api/v1/memory/notes/food.md", `{"content":"Likes\u0000"}`, "content"},
+			{"lone surrogate in content", "PUT", "/api/v1/memory/notes/food.md", `{"content":"Likes \ud800"}`, "content"},
+			{"zero-width space", "PUT", "/api/v1/memory/notes/fo%E2%80%8Bod.md", `{"content":"x"}`, "path"},
+			{"right-to-left override", "PUT", "/api/v1/memory/notes/%E2%80%AEdm.doof", `{"content":"x"}`, "path"},
+			{"left-to-right isolate", "PUT", "/api/v1/memory/%E2%81%A6notes/x.md", `{"content":"x"}`, "path"},
+			{"byte order mark", "PUT", "/api/v1/memory/%EF%BB%BFfood.md", `{"content":"x"}`, "path"},
+			{"arabic letter mark", "PUT", "/api/v1/memory/food%D8%9C.md", `{"content":"x"}`, "path"},
+			{"soft hyphen", "PUT", "/api/v1/memory/fo%C2%ADod.md", `{"content":"x"}`, "path"},
+			{"dot segment", "PUT", "/api/v1/memory/./notes/food.md", `{"content":"x"}`, "path"},
+			{"dot-dot segment", "PUT", "/api/v1/memory/notes/../notes/food.md", `{"content":"x"}`, "path"},
+			{"double slash", "PUT", "/api/v1/memory/notes//food.md", `{"content":"x"}`, "path"},
+			{"encoded double slash", "PUT", "/api/v1/memory/notes%2F%2Ffood.md", `{"content":"x"}`, "path"},
+			{"dot-dot on read", "GET", "/api/v1/memory/notes/../notes/food.md", "", "path"},
+			{"double slash on delete", "DELETE", "/api/v1/memory/notes//food.md", "", "path"},
+			{"NUL in a version path", "GET", "/api/v1/memory-versions?path=notes%00", "", "path"},
+			{"negative limit", "GET", "/api/v1/memory-versions?limit=-1", "", "limit"},
+			{"zero limit", "GET", "/api/v1/memory-versions?limit=0", "", "limit"},
+			{"word limit", "GET", "/api/v1/memory-versions?limit=abc", "", "limit"},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				var body io.Reader
+				if tt.body != "" {
+					body = strings.NewReader(tt.body)
+				}
+				req, err := http.NewRequest(tt.method, s.URL+tt.path, body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				req.Header.Set("Authorization", "Bearer "+tok)
+				req.Header.Set("Content-Type", "application/json")
+				res, err := client.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer res.Body.Close()
+				var e struct {
+					Error struct{ Code, Message, Field string }
+				}
+				raw, _ := io.ReadAll(res.Body)
+				_ = json.Unmarshal(raw, &e)
+				if res.StatusCode != http.StatusBadRequest || e.Error.Code != "invalid_request" || e.Error.Field != tt.field ||
+					!strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
+					t.Fatalf("%d %s %s, want 400 invalid_request with field %q", res.StatusCode, res.Header.Get("Content-Type"), raw, tt.field)
+				}
+			})
+		}
+		var tree struct {
+			Files []file `json:"files"`
+		}
+		s.Do("GET", "/api/v1/memory", tok, nil).JSON(t, &tree)
+		var f file
+		s.Do("GET", "/api/v1/memory/notes/food.md", tok, nil).JSON(t, &f)
+		if len(tree.Files) != 1 || f.Content != "Likes ramen\n" {
+			t.Fatalf("refusals changed the tree: %+v, %q", tree.Files, f.Content)
+		}
+	})
 }

@@ -52,6 +52,9 @@ func limit(v int64) *int64 {
 
 // APIPath turns a path relative to /memories into a stored path, refusing bad ones.
 func APIPath(rel string) (string, error) {
+	if strings.Contains(rel, "//") {
+		return "", errs.InvalidField("path", "the path %q has an empty name (\"//\"); send the plain path", rel)
+	}
 	rel = strings.TrimPrefix(rel, "/")
 	if rel == "" {
 		return "", errs.InvalidField("path", "give the path of a file under %s", Root)

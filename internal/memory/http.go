@@ -2,7 +2,6 @@ package memory
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 
 	"myally.app/ally/internal/auth"
@@ -179,13 +178,10 @@ func (s *Service) handleVersions(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	limit := defaultVersionsPage
-	if raw := q.Get("limit"); raw != "" {
-		limit, err = strconv.Atoi(raw)
-		if err != nil || limit < 1 || limit > maxVersionsPage {
-			httpx.Error(w, r, errs.InvalidField("limit", "limit must be a whole number from 1 to %d", maxVersionsPage))
-			return
-		}
+	limit, err := httpx.Limit(r, defaultVersionsPage, maxVersionsPage)
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
 	}
 	vs, err := s.Versions(r.Context(), uid, path, q.Get("before"), limit)
 	if err != nil {

@@ -20,7 +20,8 @@ const (
 
 // normalize turns a path given by the model or the user into its stored form: absolute,
 // under /memories, without duplicate or trailing slashes. Paths that leave the tree or
-// hide in it (".", "..", control characters, backslashes) are refused rather than cleaned,
+// hide in it (".", "..", control characters, invisible formatting characters,
+// backslashes) are refused rather than cleaned,
 // so a path means exactly what it says.
 func normalize(p string) (string, error) {
 	if p == "" {
@@ -35,6 +36,9 @@ func normalize(p string) (string, error) {
 	for _, r := range p {
 		if r == '\\' || unicode.IsControl(r) {
 			return "", fmt.Errorf("the path %q contains a character that is not allowed (backslash or control character)", p)
+		}
+		if invisible(r) {
+			return "", fmt.Errorf("the path %q contains the invisible character U+%04X (a direction mark, zero-width or other formatting character); use visible characters only", p, r)
 		}
 	}
 	if p != Root && !strings.HasPrefix(p, Root+"/") {
@@ -63,6 +67,14 @@ func normalize(p string) (string, error) {
 		return Root, nil
 	}
 	return Root + "/" + strings.Join(segs, "/"), nil
+}
+
+// invisible reports whether r is a format character (Unicode category Cf: bidi controls,
+// zero-width spaces and joiners, the byte order mark, …) or a line or paragraph separator.
+// Such characters would let two paths that look the same name different files, or make a
+// path display differently from what it is.
+func invisible(r rune) bool {
+	return unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)
 }
 
 // under reports whether file lies inside directory dir (or is dir itself).

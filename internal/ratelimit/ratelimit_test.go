@@ -29,7 +29,7 @@ func TestFixedWindow(t *testing.T) {
 		now = now.Add(20 * time.Second)
 		err := l.Allow(ctx, rule, "203.0.113.5")
 		e, ok := errs.As(err)
-		if !ok || e.Code != errs.RateLimited || e.Details["retry_after_seconds"] != "40" {
+		if !ok || e.Code != errs.RateLimited || e.Details["retry_after_seconds"] != 40 {
 			t.Fatalf("4th hit: %v %+v", err, e)
 		}
 		if err := l.Allow(ctx, rule, "198.51.100.7"); err != nil {
