@@ -14,8 +14,14 @@ import (
 var (
 	limitSignupIP      = ratelimit.Rule{Name: "signup_ip", Max: 30, Window: time.Hour}
 	limitSignupEmail   = ratelimit.Rule{Name: "signup_email", Max: 5, Window: time.Hour}
-	limitLoginIP       = ratelimit.Rule{Name: "login_ip", Max: 60, Window: 15 * time.Minute}
-	limitLoginEmail    = ratelimit.Rule{Name: "login_email", Max: 10, Window: 15 * time.Minute}
+	limitLoginIP = ratelimit.Rule{Name: "login_ip", Max: 60, Window: 15 * time.Minute}
+	// Sign-in attempts on one address are limited per client (IP, and device for a known
+	// device) and, from devices that never signed in to the account, per address: a
+	// guesser spread over many IPs is held back by the latter, which the owner's known
+	// devices skip, so the guesser cannot lock the owner out (see device.go).
+	limitLoginEmailIP     = ratelimit.Rule{Name: "login_email_ip", Max: 10, Window: 15 * time.Minute}
+	limitLoginEmailDevice = ratelimit.Rule{Name: "login_email_device", Max: 10, Window: 15 * time.Minute}
+	limitLoginEmail       = ratelimit.Rule{Name: "login_email", Max: 50, Window: time.Hour}
 	limitVerifyIP      = ratelimit.Rule{Name: "verify_ip", Max: 30, Window: time.Hour}
 	limitResendIP      = ratelimit.Rule{Name: "resend_ip", Max: 20, Window: time.Hour}
 	limitResendEmail   = ratelimit.Rule{Name: "resend_email", Max: 3, Window: time.Hour}
