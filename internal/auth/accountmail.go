@@ -34,7 +34,9 @@ type accountMailWorker struct {
 }
 
 // Timeout bounds one attempt.
-func (w *accountMailWorker) Timeout(*river.Job[AccountMailArgs]) time.Duration { return 30 * time.Second }
+func (w *accountMailWorker) Timeout(*river.Job[AccountMailArgs]) time.Duration {
+	return 30 * time.Second
+}
 
 func (w *accountMailWorker) Work(ctx context.Context, job *river.Job[AccountMailArgs]) error {
 	return w.svc.sendAccountMail(ctx, job.Args)
