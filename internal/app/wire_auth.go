@@ -26,6 +26,7 @@ func (m *Main) wireAuth(ctx context.Context) error {
 		Limiter:  ratelimit.New(m.DB, m.JWTSecret),
 		Logger:   m.Logger,
 		Mail:     mailer,
+		Jobs:     func() auth.Queue { return m.Jobs },
 	})
 	m.Auth.Routes(m.Mux)
 	m.PeriodicJobs = append(m.PeriodicJobs, m.Auth.RegisterJobs(m.Workers)...)

@@ -6,10 +6,14 @@ package auth
 
 import (
 	"context"
+	"database/sql"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
 	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"myally.app/ally/internal/config"
 	"myally.app/ally/internal/db"
@@ -48,15 +52,29 @@ func FromContext(ctx context.Context) (Principal, bool) {
 	return p, ok
 }
 
+// Limiter counts hits against rate limits in the store every instance shares
+// (*ratelimit.Limiter).
+type Limiter interface {
+	Allow(ctx context.Context, rule ratelimit.Rule, subject string) error
+	Purge(ctx context.Context) (int64, error)
+}
+
+// Queue inserts a background job inside the caller's transaction (*jobs.Queue).
+type Queue interface {
+	Insert(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+}
+
 // Deps is what the service needs from the rest of the application.
 type Deps struct {
 	Config   config.Config
 	DB       *db.DB
 	Secret   []byte
 	ClientIP *httpx.ClientIP
-	Limiter  *ratelimit.Limiter
+	Limiter  Limiter
 	Logger   *slog.Logger
 	Mail     *mail.Service
+	// Jobs returns the job queue, which is built after the services are wired.
+	Jobs func() Queue
 }
 
 // Service implements accounts and authentication.
@@ -65,9 +83,10 @@ type Service struct {
 	db       *db.DB
 	secret   []byte
 	clientIP *httpx.ClientIP
-	limiter  *ratelimit.Limiter
+	limiter  Limiter
 	logger   *slog.Logger
 	mail     *mail.Service
+	jobs     func() Queue
 
 	disposable disposableDomains
 	google     *googleProvider
@@ -78,7 +97,7 @@ type Service struct {
 func New(d Deps) *Service {
 	s := &Service{
 		cfg: d.Config, db: d.DB, secret: d.Secret, clientIP: d.ClientIP,
-		limiter: d.Limiter, logger: d.Logger, mail: d.Mail,
+		limiter: d.Limiter, logger: d.Logger, mail: d.Mail, jobs: d.Jobs,
 		disposable: newDisposableDomains(d.Config.DisposableCheck, d.Config.DisposableDomains),
 		google:     newGoogleProvider(d.Config.GoogleClientID, d.Config.GoogleClientSecret, d.Config.GoogleIssuerURL, d.Config.PublicURL),
 	}

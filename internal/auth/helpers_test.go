@@ -40,9 +40,33 @@ func withClock(s *apptest.Server) *clock {
 	return c
 }
 
-// mails returns the stored messages to an address, newest first.
+// settle waits until the jobs behind password-reset and resend requests have run, so
+// the messages they send (or do not send) are in the outbox.
+func settle(t *testing.T, s *apptest.Server) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var n int
+		err := s.DB.R.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM river_job
+			WHERE kind = 'auth_account_mail' AND state NOT IN ('completed', 'cancelled', 'discarded')`).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d account mail jobs never ran", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// mails returns the stored messages to an address, newest first, once pending account
+// mail jobs have run.
 func mails(t *testing.T, s *apptest.Server, to string) []mail.Stored {
 	t.Helper()
+	settle(t, s)
 	list, err := mail.List(context.Background(), s.DB, mail.Filter{To: to, Limit: 100})
 	if err != nil {
 		t.Fatal(err)

@@ -33,7 +33,8 @@ func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := s.client(r)
-	if err := s.limit(ctx, limitCheck{limitLoginIP, c.IP}, limitCheck{limitLoginEmail, NormalizeEmail(req.Email)}); err != nil {
+	email := NormalizeEmail(req.Email)
+	if err := s.limit(ctx, limitCheck{limitLoginIP, c.IP}, limitCheck{limitLoginEmailIP, loginSubject(email, c.IP)}); err != nil {
 		httpx.Error(w, r, err)
 		return
 	}
@@ -43,6 +44,16 @@ func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	u, err := s.userByEmail(ctx, s.db.R, req.Email)
 	if err != nil && !errs.Is(err, errs.NotFound) {
+		httpx.Error(w, r, err)
+		return
+	}
+	// A known device is limited on its own; any other client shares the address's limit.
+	// Unknown addresses have no known devices, so they answer like real ones.
+	check := limitCheck{limitLoginEmail, email}
+	if dev := s.knownDevice(r, u.ID); dev != "" {
+		check = limitCheck{limitLoginEmailDevice, loginSubject(email, dev)}
+	}
+	if err := s.limit(ctx, check); err != nil {
 		httpx.Error(w, r, err)
 		return
 	}
@@ -59,6 +70,14 @@ func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.finishSignIn(w, r, u, MethodPassword, c)
+}
+
+// loginSubject names a rate-limit counter of one address from one client.
+func loginSubject(email, client string) string {
+	if email == "" {
+		return ""
+	}
+	return email + "\x00" + client
 }
 
 // accountUsable refuses suspended and deleted accounts. A deleted account still within
@@ -100,6 +119,7 @@ func (s *Service) finishSignIn(w http.ResponseWriter, r *http.Request, u User, m
 		httpx.Error(w, r, err)
 		return
 	}
+	s.rememberDevice(w, r, u.ID)
 	httpx.JSON(w, http.StatusOK, LoginResponse{Token: tok.Token, ExpiresAt: tok.ExpiresAt.Format("2006-01-02T15:04:05Z07:00"), User: full})
 }
 

@@ -191,21 +191,29 @@ func (s *Service) applyUpdate(ctx context.Context, tx *sql.Tx, u User, sessionID
 	return nil
 }
 
-// startEmailChange emails a confirmation link to the new address and a notice to the old
-// one. An address taken by another account gets no link, but the answer is the same.
+// startEmailChange records the change as pending, emails a confirmation link to the new
+// address and a notice to the old one. For an address another account owns, the answer
+// and the work are the same (ACC-4), but the owner of that address is told instead, as at
+// sign-up, and no link is sent anywhere: the pending change can never be completed.
 func (s *Service) startEmailChange(ctx context.Context, tx *sql.Tx, u User, newEmail string) error {
-	if _, err := s.userByEmail(ctx, tx, newEmail); err == nil {
-		return nil
-	} else if !errs.Is(err, errs.NotFound) {
+	owner, err := s.userByEmail(ctx, tx, newEmail)
+	if err != nil && !errs.Is(err, errs.NotFound) {
 		return err
 	}
 	tok, err := s.issueAccountToken(ctx, tx, u.ID, purposeEmailChange, newEmail)
 	if err != nil {
 		return err
 	}
-	if err := s.mail.Send(ctx, tx, "email_change_verify", u.ID, newEmail, map[string]any{
-		"Name": u.Name, "NewEmail": newEmail, "Link": s.link("/verify-email", tok),
-	}); err != nil {
+	if owner.ID != "" {
+		err = s.mail.Send(ctx, tx, "email_change_existing", owner.ID, owner.Email, map[string]any{
+			"Name": owner.Name, "LoginLink": s.link("/login", ""), "ResetLink": s.link("/forgot-password", ""),
+		})
+	} else {
+		err = s.mail.Send(ctx, tx, "email_change_verify", u.ID, newEmail, map[string]any{
+			"Name": u.Name, "NewEmail": newEmail, "Link": s.link("/verify-email", tok),
+		})
+	}
+	if err != nil {
 		return err
 	}
 	return s.mail.Send(ctx, tx, "email_change_notice", u.ID, u.Email, map[string]any{

@@ -7,13 +7,13 @@ import (
 	"net/http"
 
 	"myally.app/ally/internal/db"
-	"myally.app/ally/internal/errs"
 	"myally.app/ally/internal/httpx"
 )
 
 var resetAccepted = accepted{Status: "accepted", Message: "If this address belongs to an account, a link to reset its password is on its way. It works for one hour."}
 
-// handlePasswordReset emails a reset link. The answer is the same for unknown addresses.
+// handlePasswordReset emails a reset link. The answer is the same for unknown addresses,
+// after the same work: the lookup happens later, in a job (AccountMailArgs).
 func (s *Service) handlePasswordReset(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	var req emailRequest
@@ -30,21 +30,7 @@ func (s *Service) handlePasswordReset(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, err)
 		return
 	}
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		u, err := s.userByEmail(ctx, tx, email)
-		if errs.Is(err, errs.NotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if !u.active() {
-			return nil
-		}
-		_, err = s.sendReset(ctx, tx, u)
-		return err
-	})
-	if err != nil {
+	if err := s.enqueueAccountMail(ctx, purposePasswordReset, email); err != nil {
 		httpx.Error(w, r, err)
 		return
 	}

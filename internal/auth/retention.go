@@ -30,6 +30,7 @@ func (w *retentionWorker) Work(ctx context.Context, _ *river.Job[RetentionArgs])
 // RegisterJobs adds the service's workers and returns its periodic jobs.
 func (s *Service) RegisterJobs(workers *river.Workers) []*river.PeriodicJob {
 	river.AddWorker(workers, &retentionWorker{svc: s})
+	river.AddWorker(workers, &accountMailWorker{svc: s})
 	return []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(24*time.Hour),
 		func() (river.JobArgs, *river.InsertOpts) { return RetentionArgs{}, nil },
 		&river.PeriodicJobOpts{ID: "auth_retention", RunOnStart: true})}

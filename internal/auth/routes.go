@@ -12,19 +12,25 @@ import (
 // and the ones naming an account also per email address or account, so a distributed
 // guesser is held back by the latter.
 var (
-	limitSignupIP      = ratelimit.Rule{Name: "signup_ip", Max: 30, Window: time.Hour}
-	limitSignupEmail   = ratelimit.Rule{Name: "signup_email", Max: 5, Window: time.Hour}
-	limitLoginIP       = ratelimit.Rule{Name: "login_ip", Max: 60, Window: 15 * time.Minute}
-	limitLoginEmail    = ratelimit.Rule{Name: "login_email", Max: 10, Window: 15 * time.Minute}
-	limitVerifyIP      = ratelimit.Rule{Name: "verify_ip", Max: 30, Window: time.Hour}
-	limitResendIP      = ratelimit.Rule{Name: "resend_ip", Max: 20, Window: time.Hour}
-	limitResendEmail   = ratelimit.Rule{Name: "resend_email", Max: 3, Window: time.Hour}
-	limitResetIP       = ratelimit.Rule{Name: "reset_ip", Max: 20, Window: time.Hour}
-	limitResetEmail    = ratelimit.Rule{Name: "reset_email", Max: 3, Window: time.Hour}
-	limitResetDoneIP   = ratelimit.Rule{Name: "reset_confirm_ip", Max: 30, Window: time.Hour}
-	limitSessionIP     = ratelimit.Rule{Name: "session_ip", Max: 120, Window: time.Hour}
-	limitAccountChange = ratelimit.Rule{Name: "account_change", Max: 10, Window: time.Hour}
-	limitGoogleIP      = ratelimit.Rule{Name: "google_ip", Max: 60, Window: time.Hour}
+	limitSignupIP    = ratelimit.Rule{Name: "signup_ip", Max: 30, Window: time.Hour}
+	limitSignupEmail = ratelimit.Rule{Name: "signup_email", Max: 5, Window: time.Hour}
+	limitLoginIP     = ratelimit.Rule{Name: "login_ip", Max: 60, Window: 15 * time.Minute}
+	// Sign-in attempts on one address are limited per client (IP, and device for a known
+	// device) and, from devices that never signed in to the account, per address: a
+	// guesser spread over many IPs is held back by the latter, which the owner's known
+	// devices skip, so the guesser cannot lock the owner out (see device.go).
+	limitLoginEmailIP     = ratelimit.Rule{Name: "login_email_ip", Max: 10, Window: 15 * time.Minute}
+	limitLoginEmailDevice = ratelimit.Rule{Name: "login_email_device", Max: 10, Window: 15 * time.Minute}
+	limitLoginEmail       = ratelimit.Rule{Name: "login_email", Max: 50, Window: time.Hour}
+	limitVerifyIP         = ratelimit.Rule{Name: "verify_ip", Max: 30, Window: time.Hour}
+	limitResendIP         = ratelimit.Rule{Name: "resend_ip", Max: 20, Window: time.Hour}
+	limitResendEmail      = ratelimit.Rule{Name: "resend_email", Max: 3, Window: time.Hour}
+	limitResetIP          = ratelimit.Rule{Name: "reset_ip", Max: 20, Window: time.Hour}
+	limitResetEmail       = ratelimit.Rule{Name: "reset_email", Max: 3, Window: time.Hour}
+	limitResetDoneIP      = ratelimit.Rule{Name: "reset_confirm_ip", Max: 30, Window: time.Hour}
+	limitSessionIP        = ratelimit.Rule{Name: "session_ip", Max: 120, Window: time.Hour}
+	limitAccountChange    = ratelimit.Rule{Name: "account_change", Max: 10, Window: time.Hour}
+	limitGoogleIP         = ratelimit.Rule{Name: "google_ip", Max: 60, Window: time.Hour}
 )
 
 // Routes registers the account and authentication routes on mux.

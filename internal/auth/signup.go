@@ -64,9 +64,14 @@ func (s *Service) handleSignup(w http.ResponseWriter, r *http.Request) {
 	// Signup velocity (ACC-10): counted before the address is looked up, so the limit
 	// says nothing about which addresses exist.
 	if err := s.limiter.Allow(ctx, s.signupVelocity(), ip); err != nil {
-		e, _ := errs.As(err)
-		e.Message = "too many new accounts from your network today; try again later"
-		httpx.Error(w, r, e)
+		// Only a refusal gets its own message; a failure of the store stays an internal
+		// error (and its *errs.Error is shared, so it is copied, never changed).
+		if e, ok := errs.As(err); ok && e.Code == errs.RateLimited {
+			c := *e
+			c.Message = "too many new accounts from your network today; try again later"
+			err = &c
+		}
+		httpx.Error(w, r, err)
 		return
 	}
 	// The password is hashed in every case, so both branches take as long.

@@ -79,7 +79,8 @@ type emailRequest struct {
 var resendAccepted = accepted{Status: "accepted", Message: "If this address belongs to an account that still needs confirming, a new link is on its way."}
 
 // handleResend sends a new verification link. It answers the same whether or not the
-// address has an account, or is already verified. A signed-in caller may omit the email.
+// address has an account, or is already verified, after the same work: the lookup happens
+// later, in a job (AccountMailArgs). A signed-in caller may omit the email.
 func (s *Service) handleResend(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	var req emailRequest
@@ -105,20 +106,7 @@ func (s *Service) handleResend(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, err)
 		return
 	}
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		u, err := s.userByEmail(ctx, tx, email)
-		if errs.Is(err, errs.NotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if u.EmailVerified || !u.active() {
-			return nil
-		}
-		return s.sendVerification(ctx, tx, u.ID, u.Name, u.Email)
-	})
-	if err != nil {
+	if err := s.enqueueAccountMail(ctx, purposeVerifyEmail, email); err != nil {
 		httpx.Error(w, r, err)
 		return
 	}

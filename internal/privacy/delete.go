@@ -7,15 +7,13 @@ import (
 	"fmt"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"myally.app/ally/internal/auth"
 	"myally.app/ally/internal/db"
 	"myally.app/ally/internal/errs"
 )
 
 // StatusDeleted is users.status of an account deleted and waiting for its purge.
-const StatusDeleted = "deleted"
+const StatusDeleted = auth.StatusDeleted
 
 // GoogleReauthWindow is how recent a Google sign-in must be to stand in for the password
 // when deleting an account.
@@ -55,7 +53,7 @@ func (s *Service) accountBy(ctx context.Context, q interface {
 // checkProof verifies a deletion request's re-authentication.
 func (s *Service) checkProof(ctx context.Context, a account, p Proof) error {
 	if p.Password != "" {
-		if !s.passwordMatches(a.hash, p.Password) {
+		if !s.accounts.PasswordMatches(a.hash, p.Password) {
 			return errs.InvalidField("password", "the password is not correct")
 		}
 		return nil
@@ -90,17 +88,11 @@ func (s *Service) DeleteAccount(ctx context.Context, userID string, p Proof) (ti
 	now := s.now()
 	until := now.Add(s.grace)
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET status = $1, deleted_at = $2, updated_at = $2
-			WHERE id = $3 AND deleted_at IS NULL`, StatusDeleted, db.Millis(now), userID)
-		if err != nil {
-			return fmt.Errorf("privacy: mark account deleted: %w", err)
+		if err := s.accounts.MarkDeleted(ctx, tx, userID, now); err != nil {
+			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return errs.E(errs.Conflict, "this account is already scheduled for deletion")
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL`,
-			db.Millis(now), userID); err != nil {
-			return fmt.Errorf("privacy: revoke sessions: %w", err)
+		if err := s.accounts.RevokeAll(ctx, tx, userID); err != nil {
+			return err
 		}
 		if err := s.runHooks(ctx, tx, &s.onDelete, userID); err != nil {
 			return fmt.Errorf("privacy: deletion hook: %w", err)
@@ -112,14 +104,4 @@ func (s *Service) DeleteAccount(ctx context.Context, userID string, p Proof) (ti
 	}
 	s.logger.Info("account deleted; purge scheduled", "user_id", userID, "purge_after", until.Format(time.RFC3339))
 	return until, nil
-}
-
-// passwordMatches compares pw with a stored bcrypt hash; an empty hash never matches but
-// takes as long as a real comparison.
-func (s *Service) passwordMatches(hash, pw string) bool {
-	if hash == "" || len(pw) > 72 {
-		_ = bcrypt.CompareHashAndPassword(s.dummy(), []byte(pw))
-		return false
-	}
-	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw)) == nil
 }

@@ -18,13 +18,13 @@ func (s *Service) recoverable(ctx context.Context, email, password string) (acco
 	bad := errs.E(errs.Unauthenticated, "the email address or password is not correct")
 	a, err := s.accountBy(ctx, s.db.R, "email", auth.NormalizeEmail(email))
 	if errs.Is(err, errs.NotFound) {
-		s.passwordMatches("", password) // same time as a real check
+		s.accounts.PasswordMatches("", password) // same time as a real check
 		return a, time.Time{}, bad
 	}
 	if err != nil {
 		return a, time.Time{}, err
 	}
-	if !s.passwordMatches(a.hash, password) {
+	if !s.accounts.PasswordMatches(a.hash, password) {
 		return a, time.Time{}, bad
 	}
 	if a.status != StatusDeleted || !a.deletedAt.Valid {
@@ -56,19 +56,11 @@ func (s *Service) Recover(ctx context.Context, email, password string, c auth.Cl
 	if err != nil {
 		return auth.IssuedToken{}, auth.User{}, err
 	}
-	status := auth.StatusActive
-	if a.suspendedAt.Valid {
-		status = auth.StatusSuspended
-	}
-	now := s.now()
+	var status string
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET status = $1, deleted_at = NULL, updated_at = $2
-			WHERE id = $3 AND status = $4 AND deleted_at = $5`, status, db.Millis(now), a.id, StatusDeleted, a.deletedAt.Int64)
-		if err != nil {
-			return fmt.Errorf("privacy: recover account: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return errs.E(errs.Conflict, "this account is not scheduled for deletion; sign in as usual")
+		var err error
+		if status, err = s.accounts.MarkRecovered(ctx, tx, a.id, db.Time(a.deletedAt.Int64)); err != nil {
+			return err
 		}
 		if err := s.runHooks(ctx, tx, &s.onRecover, a.id); err != nil {
 			return fmt.Errorf("privacy: recovery hook: %w", err)
