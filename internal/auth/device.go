@@ -1,57 +1,34 @@
 package auth
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
-	"net/http"
-	"strings"
-	"time"
+	"context"
+	"database/sql"
+	"errors"
+
+	"myally.app/ally/internal/db"
 )
 
-// A known device is a browser that signed in to an account successfully before. It holds
-// a device cookie set at that sign-in: a random device id and an HMAC binding it to the
-// account, so it cannot be forged or moved to another account, and the server stores
-// nothing. Failed sign-ins from a known device do not count against the account's
+// A known device is a client that signed in to an account successfully before: the same
+// client IP and user agent as a successful sign-in in the account's sign-in history (kept
+// 90 days). Failed sign-ins from a known device do not count against the account's
 // per-address limit, so guessing the password from elsewhere cannot lock the owner out of
-// the devices they already use (see limitLoginEmail).
-const (
-	deviceCookie     = "ally_device"
-	deviceCookiePath = "/api/v1/auth"
-	deviceLifetime   = 180 * 24 * time.Hour
-)
+// the devices they already use (see limitLoginEmail). It is recognised from what the
+// server already keeps, so the browser holds nothing for it: its storage stays the auth
+// token and UI preferences alone.
 
-// deviceMAC binds a device id to an account.
-func (s *Service) deviceMAC(userID, deviceID string) string {
-	m := hmac.New(sha256.New, s.secret)
-	m.Write([]byte("ally-device\x00" + userID + "\x00" + deviceID))
-	return hex.EncodeToString(m.Sum(nil))
-}
-
-// knownDevice returns the device id of the request's device cookie when it was issued for
-// userID, or "".
-func (s *Service) knownDevice(r *http.Request, userID string) string {
-	c, err := r.Cookie(deviceCookie)
-	if err != nil || userID == "" {
-		return ""
+// knownDevice returns the rate-limit subject of c when it signed in to userID successfully
+// within the sign-in history's retention, or "". The query runs for unknown addresses too
+// (userID ""), so both do the same work.
+func (s *Service) knownDevice(ctx context.Context, userID string, c Client) (string, error) {
+	var one int
+	err := s.db.R.QueryRowContext(ctx, `SELECT 1 FROM sign_ins
+		WHERE user_id = $1 AND success = $2 AND ip = $3 AND user_agent = $4 AND created_at > $5 LIMIT 1`,
+		userID, true, c.IP, truncate(c.UserAgent, 300), db.Millis(s.now().Add(-SignInRetention))).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return "", nil
+	case err != nil:
+		return "", err
 	}
-	id, mac, ok := strings.Cut(c.Value, ".")
-	if !ok || len(id) != 32 || !hmac.Equal([]byte(mac), []byte(s.deviceMAC(userID, id))) {
-		return ""
-	}
-	return id
-}
-
-// rememberDevice marks the browser as a known device of userID after a successful sign-in,
-// keeping its device id if it had one.
-func (s *Service) rememberDevice(w http.ResponseWriter, r *http.Request, userID string) {
-	id := s.knownDevice(r, userID)
-	if id == "" {
-		id = newID()
-	}
-	http.SetCookie(w, &http.Cookie{
-		Name: deviceCookie, Value: id + "." + s.deviceMAC(userID, id), Path: deviceCookiePath,
-		MaxAge: int(deviceLifetime.Seconds()), HttpOnly: true,
-		Secure: strings.HasPrefix(s.cfg.PublicURL, "https://"), SameSite: http.SameSiteStrictMode,
-	})
+	return c.IP + "\x00" + truncate(c.UserAgent, 300), nil
 }

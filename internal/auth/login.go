@@ -50,7 +50,12 @@ func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request) {
 	// A known device is limited on its own; any other client shares the address's limit.
 	// Unknown addresses have no known devices, so they answer like real ones.
 	check := limitCheck{limitLoginEmail, email}
-	if dev := s.knownDevice(r, u.ID); dev != "" {
+	dev, err := s.knownDevice(ctx, u.ID, c)
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	if dev != "" {
 		check = limitCheck{limitLoginEmailDevice, loginSubject(email, dev)}
 	}
 	if err := s.limit(ctx, check); err != nil {
@@ -119,7 +124,6 @@ func (s *Service) finishSignIn(w http.ResponseWriter, r *http.Request, u User, m
 		httpx.Error(w, r, err)
 		return
 	}
-	s.rememberDevice(w, r, u.ID)
 	httpx.JSON(w, http.StatusOK, LoginResponse{Token: tok.Token, ExpiresAt: tok.ExpiresAt.Format("2006-01-02T15:04:05Z07:00"), User: full})
 }
 
