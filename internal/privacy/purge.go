@@ -59,7 +59,8 @@ func (s *Service) purgeWhere(ctx context.Context, tx *sql.Tx, table, pred, userI
 
 // PurgeDue purges every account deleted longer ago than the grace period and returns how
 // many it purged. Each account is purged in its own transaction, so one failure does not
-// hold back the others (the next run tries it again).
+// hold back the others (the next run tries it again). Then what the purged rows left in
+// the database's files is scrubbed (scrubDeleted).
 func (s *Service) PurgeDue(ctx context.Context) (int, error) {
 	cutoff := s.now().Add(-s.grace)
 	rows, err := s.db.R.QueryContext(ctx, `SELECT id FROM users
