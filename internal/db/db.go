@@ -86,7 +86,9 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		}
 	}
 	// busy_timeout comes first so that even the other pragmas wait rather than fail.
-	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+	// secure_delete overwrites deleted rows and freed pages with zeros, so a purged
+	// account's bytes do not linger in the file (scrub.go).
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_pragma=secure_delete(1)"
 	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("db: open sqlite: %w", err)

@@ -156,13 +156,16 @@ func TestSQLitePragmas(t *testing.T) {
 		{"foreign_keys", "1"},
 		{"synchronous", "2"}, // FULL
 		{"busy_timeout", "10000"},
+		{"secure_delete", "1"}, // deleted rows are overwritten with zeros
 	} {
-		var got string
-		if err := d.W.QueryRow("PRAGMA " + tc.pragma).Scan(&got); err != nil {
-			t.Fatal(err)
-		}
-		if got != tc.want {
-			t.Errorf("PRAGMA %s = %s, want %s", tc.pragma, got, tc.want)
+		for pool, conn := range map[string]*sql.DB{"writer": d.W, "readers": d.R} {
+			var got string
+			if err := conn.QueryRow("PRAGMA " + tc.pragma).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("%s: PRAGMA %s = %s, want %s", pool, tc.pragma, got, tc.want)
+			}
 		}
 	}
 	if _, err := d.R.Exec(`CREATE TABLE x (a INTEGER)`); err == nil {

@@ -4,6 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
+	"slices"
+	"sync"
 	"time"
 
 	"myally.app/ally/internal/db"
@@ -56,7 +59,8 @@ func (s *Service) purgeWhere(ctx context.Context, tx *sql.Tx, table, pred, userI
 
 // PurgeDue purges every account deleted longer ago than the grace period and returns how
 // many it purged. Each account is purged in its own transaction, so one failure does not
-// hold back the others (the next run tries it again).
+// hold back the others (the next run tries it again). Then what the purged rows left in
+// the database's files is scrubbed (scrubDeleted).
 func (s *Service) PurgeDue(ctx context.Context) (int, error) {
 	cutoff := s.now().Add(-s.grace)
 	rows, err := s.db.R.QueryContext(ctx, `SELECT id FROM users
@@ -90,6 +94,7 @@ func (s *Service) PurgeDue(ctx context.Context) (int, error) {
 			}
 			continue
 		}
+		s.scrub.add(n)
 		var total int64
 		for _, c := range n {
 			total += c
@@ -97,5 +102,49 @@ func (s *Service) PurgeDue(ctx context.Context) (int, error) {
 		s.logger.Info("account purged", "user_id", id, "rows", total, "duration_ms", time.Since(start).Milliseconds())
 		purged++
 	}
+	if err := s.scrubDeleted(ctx); err != nil && firstErr == nil {
+		firstErr = err
+	}
 	return purged, firstErr
+}
+
+// scrubQueue holds the tables whose deleted rows may still be in the database's files.
+type scrubQueue struct {
+	mu     sync.Mutex
+	tables map[string]bool
+}
+
+// add queues the tables a purge or retention run deleted rows from.
+func (q *scrubQueue) add(deleted map[string]int64) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for t, n := range deleted {
+		if n > 0 {
+			if q.tables == nil {
+				q.tables = map[string]bool{}
+			}
+			q.tables[t] = true
+		}
+	}
+}
+
+// scrubDeleted erases what remains of the deleted rows in the database's files (on SQLite
+// the write-ahead log is checkpointed and truncated, on PostgreSQL the tables are
+// vacuumed; see db.ScrubDeleted). When it fails (reads in progress on SQLite), the tables
+// stay queued and the next purge or retention run tries again.
+func (s *Service) scrubDeleted(ctx context.Context) error {
+	s.scrub.mu.Lock()
+	defer s.scrub.mu.Unlock()
+	if len(s.scrub.tables) == 0 {
+		return nil
+	}
+	tables := slices.Sorted(maps.Keys(s.scrub.tables))
+	start := time.Now()
+	if err := s.db.ScrubDeleted(ctx, tables...); err != nil {
+		s.logger.Warn("scrub of deleted rows failed", "tables", len(tables), "error", err)
+		return fmt.Errorf("privacy: scrub deleted rows: %w", err)
+	}
+	clear(s.scrub.tables)
+	s.logger.Info("deleted rows scrubbed", "tables", len(tables), "duration_ms", time.Since(start).Milliseconds())
+	return nil
 }

@@ -83,8 +83,9 @@ func (s *Service) runRetainers(ctx context.Context, out map[string]int64) error 
 			return fmt.Errorf("privacy: retention of %s: %w", r.Table, err)
 		}
 		out[r.Table] += n
+		s.scrub.add(map[string]int64{r.Table: n})
 	}
-	return nil
+	return s.scrubDeleted(ctx)
 }
 
 // ApplyRetention deletes every row past its rule's age and returns the count per table.
@@ -105,5 +106,6 @@ func (s *Service) ApplyRetention(ctx context.Context) (map[string]int64, error) 
 		n, _ := res.RowsAffected()
 		out[r.Table] = n
 	}
-	return out, nil
+	s.scrub.add(out)
+	return out, s.scrubDeleted(ctx)
 }

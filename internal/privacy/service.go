@@ -77,6 +77,7 @@ type Service struct {
 	mu                           sync.Mutex
 	onDelete, onRecover, onPurge []Hook
 	retainers                    []Retainer
+	scrub                        scrubQueue
 }
 
 // New builds the service; it fails when the declarations are inconsistent.

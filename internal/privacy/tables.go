@@ -43,10 +43,14 @@ var Tables = []Table{
 	// Plumbing.
 	SystemTable("schema_migrations", "which database migrations have been applied"),
 	SystemTable("sqlite_sequence", "SQLite's counters for AUTOINCREMENT keys"),
-	SystemTable("river_job", "the job queue; a job's arguments may name a user, so the purge deletes the jobs that mention them",
+	// A delivery job names only its email, but a failed attempt records the mail server's
+	// answer, which can quote the address: the jobs of the user's emails go too.
+	SystemTable("river_job", "the job queue; a job's arguments may name a user, and a failed email delivery's error may quote the address, so the purge deletes the jobs that mention the user and the delivery jobs of their emails",
 		Mentions(map[db.Dialect]string{
-			db.SQLite:   `instr(json(args), $1) > 0`,
-			db.Postgres: `strpos(args::text, $1) > 0`,
+			db.SQLite: `instr(json(args), $1) > 0 OR (kind = 'mail_send' AND
+				json_extract(args, '$.mail_id') IN (SELECT id FROM mail_outbox WHERE user_id = $1))`,
+			db.Postgres: `strpos(args::text, $1) > 0 OR (kind = 'mail_send' AND
+				args->>'mail_id' IN (SELECT id FROM mail_outbox WHERE user_id = $1))`,
 		})),
 	SystemTable("river_leader", "which instance schedules periodic jobs"),
 	SystemTable("river_migration", "which job-queue migrations have been applied"),
