@@ -111,23 +111,26 @@ const (
 )
 
 // MinInterval returns the shortest gap between two consecutive fire times, for the plan's
-// min_task_interval. Method: it takes the fires in the 400 days after `after` (at most 2000
-// of them) and returns the smallest difference between neighbours. The window spans every
-// weekday, month length and both DST transitions of a year, so the gaps DST shortens count
-// (a daily task in New York has a 23-hour gap in March); the count cap keeps frequent crons
-// fast, and their smallest gap shows on the first day, as hours and minutes repeat daily.
-// A schedule that fires at most once returns 0.
+// min_task_interval. It measures the interval the user asked for, on the wall clock: the
+// fires are computed as if the zone had no DST (a daily task is 24 hours apart even across
+// the 23-hour day of a spring-forward), so a plan's "at most daily" never refuses a daily
+// task. Method: it takes the fires in the 400 days after `after` (placed on the user's
+// calendar by loc), at most 2000 of them, and returns the smallest difference between
+// neighbours; the window spans every weekday and month length, the count cap keeps
+// frequent crons fast, and their smallest gap shows on the first day, as hours and minutes
+// repeat daily. A schedule that fires at most once returns 0.
 func (s Schedule) MinInterval(after time.Time, loc *time.Location) time.Duration {
 	r, err := s.compile()
 	if err != nil || r.once {
 		return 0
 	}
-	loc = zoneOrUTC(loc)
+	w := after.In(zoneOrUTC(loc))
+	after = time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), 0, time.UTC)
 	end := after.Add(minIntervalWindow)
 	var min time.Duration
-	prev, ok := r.next(after, loc)
+	prev, ok := r.next(after, time.UTC)
 	for i := 0; ok && i < minIntervalFires; i++ {
-		t, more := r.next(prev, loc)
+		t, more := r.next(prev, time.UTC)
 		if !more || t.After(end) {
 			break
 		}

@@ -102,9 +102,11 @@ func TestMinInterval(t *testing.T) {
 		{"cron every minute", Schedule{Kind: "cron", Cron: "* * * * *"}, "America/New_York", time.Minute},
 		{"cron twice an hour, unevenly", Schedule{Kind: "cron", Cron: "0,10 * * * *"}, "UTC", 10 * time.Minute},
 		{"weekdays", Schedule{Kind: "weekdays", Time: "08:00"}, "UTC", 24 * time.Hour},
-		// US clocks change on Sundays, so a weekdays task keeps its 24 hours.
 		{"weekdays in New York", Schedule{Kind: "weekdays", Time: "08:00"}, "America/New_York", 24 * time.Hour},
-		{"daily in New York: the spring-forward day is 23h", Schedule{Kind: "daily", Time: "08:00"}, "America/New_York", 23 * time.Hour},
+		// Measured on the wall clock: the 23-hour spring-forward day does not make a daily
+		// task more frequent than daily.
+		{"daily in New York", Schedule{Kind: "daily", Time: "08:00"}, "America/New_York", 24 * time.Hour},
+		{"daily in London", Schedule{Kind: "daily", Time: "01:30"}, "Europe/London", 24 * time.Hour},
 		{"daily in Kolkata", Schedule{Kind: "daily", Time: "08:00"}, "Asia/Kolkata", 24 * time.Hour},
 		{"weekly", Schedule{Kind: "weekly", Weekday: intp(1), Time: "08:00"}, "UTC", 7 * 24 * time.Hour},
 		{"monthly 31: Feb 28 to Mar 31", Schedule{Kind: "monthly", Day: 31, Time: "08:00"}, "UTC", 28 * 24 * time.Hour},
