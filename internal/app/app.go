@@ -28,6 +28,7 @@ import (
 	"myally.app/ally/internal/mail"
 	"myally.app/ally/internal/memory"
 	"myally.app/ally/internal/privacy"
+	"myally.app/ally/internal/tasks"
 	usagesvc "myally.app/ally/internal/usage" // app has its own usage (the CLI help)
 )
 
@@ -57,6 +58,8 @@ type Main struct {
 	Chat *chat.Service
 	// Privacy is export, account deletion and purge, and retention.
 	Privacy *privacy.Service
+	// Tasks is scheduled tasks: their API, the sweep for due runs and the run workers.
+	Tasks *tasks.Service
 
 	// Workers and PeriodicJobs collect the job kinds features register while wiring.
 	Workers      *river.Workers

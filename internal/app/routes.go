@@ -45,6 +45,10 @@ func (m *Main) wire(ctx context.Context) error {
 	if err := m.wirePrivacy(ctx); err != nil {
 		return err
 	}
+	// Scheduled tasks: after privacy, whose deletion and recovery hooks pause and resume them.
+	if err := m.wireTasks(ctx); err != nil {
+		return err
+	}
 	// The web app (last: it answers every GET path nothing else claims).
 	if err := m.wireWeb(); err != nil {
 		return err

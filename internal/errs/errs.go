@@ -23,9 +23,11 @@ const (
 	TooLarge       Code = "too_large"
 	RateLimited    Code = "rate_limited"
 	QuotaExceeded  Code = "quota_exceeded"
-	Unavailable    Code = "unavailable"
-	NoProvider     Code = "no_provider"
-	Internal       Code = "internal"
+	// TaskLimit refuses a scheduled task beyond the plan's active tasks.
+	TaskLimit   Code = "task_limit"
+	Unavailable Code = "unavailable"
+	NoProvider  Code = "no_provider"
+	Internal    Code = "internal"
 )
 
 // Error is an application error: Code and Message are for clients, Err is the cause for logs.

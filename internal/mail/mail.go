@@ -92,10 +92,15 @@ func (s *Service) PublicURL() string { return s.publicURL }
 
 // Enqueue stores m and schedules its delivery inside tx: the message is sent exactly when
 // tx commits.
+// A caller that sets m.ID chooses the stored message's id (a retried delivery then finds
+// its message already stored: a unique violation).
 func (s *Service) Enqueue(ctx context.Context, tx *sql.Tx, m Message) error {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	id := hex.EncodeToString(b)
+	id := m.ID
+	if id == "" {
+		b := make([]byte, 16)
+		_, _ = rand.Read(b)
+		id = hex.EncodeToString(b)
+	}
 	var user sql.NullString
 	if m.UserID != "" {
 		user = sql.NullString{String: m.UserID, Valid: true}

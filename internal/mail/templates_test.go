@@ -16,6 +16,7 @@ func TestEveryTemplateRenders(t *testing.T) {
 	data := map[string]any{
 		"Name": `<script>alert(1)</script>`, "Link": "https://ally.example/x?token=abc", "NewEmail": "new@example.com",
 		"ResetLink": "https://ally.example/forgot-password", "LoginLink": "https://ally.example/login",
+		"Title": "Morning news", "Text": "Your summary", "When": "Monday 8:00", "Reason": "five failed runs",
 	}
 	for _, e := range entries {
 		kind := strings.TrimSuffix(strings.TrimPrefix(e, "templates/"), ".txt")

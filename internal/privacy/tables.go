@@ -40,6 +40,11 @@ var Tables = []Table{
 	UserTable("usage_daily", "usage_daily", ByUserID(), OrderBy("day")),
 	UserTable("usage_conversations", "usage_conversations", ByUserID(), OrderBy("conversation_id")),
 
+	// Scheduled tasks: the definitions, their runs and the deliveries of each run's result.
+	UserTable("tasks", "tasks", ByUserID(), OrderBy("created_at, id"), Booleans("enabled", "paused_by_deletion")),
+	UserTable("task_runs", "task_runs", ByUserID(), OrderBy("task_id, scheduled_for"), Booleans("manual")),
+	UserTable("task_deliveries", "task_deliveries", ByUserID(), OrderBy("run_id, channel")),
+
 	// Plumbing.
 	SystemTable("schema_migrations", "which database migrations have been applied"),
 	SystemTable("sqlite_sequence", "SQLite's counters for AUTOINCREMENT keys"),
