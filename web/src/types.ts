@@ -28,6 +28,8 @@ export interface Conversation {
   updated_at: string;
   usage?: TokenTotals;
   active_reply_id?: string;
+  /** unread is set when something arrived that the person has not seen (a task's result). */
+  unread?: boolean;
 }
 
 export interface Step {
@@ -37,7 +39,18 @@ export interface Step {
   result: string;
   is_error: boolean;
   writes_memory: boolean;
+  /** change is true when the tool changed something (a task created, a file written). */
+  change?: boolean;
+  /** undo says how to take the change back, when the tool knows. */
+  undo?: StepUndo | null;
   done?: boolean;
+}
+
+export interface StepUndo {
+  tool: string;
+  action: "delete" | "restore" | "recreate" | string;
+  task_id?: string;
+  task?: Record<string, unknown>;
 }
 
 export interface Feedback {
@@ -74,4 +87,63 @@ export interface Preferences {
 export function preferencesBody(p: Preferences): Preferences {
   const { assistant_name, tone, response_length, language, memory_enabled } = p;
   return { assistant_name, tone, response_length, language, memory_enabled };
+}
+
+// Scheduled tasks (SPEC §15 "Tasks").
+
+export type Schedule =
+  | { kind: "once"; at: string }
+  | { kind: "daily"; time: string }
+  | { kind: "weekdays"; time: string }
+  | { kind: "weekly"; weekday: number; time: string }
+  | { kind: "monthly"; day: number; time: string }
+  | { kind: "cron"; cron: string };
+
+export type Channel = "in_app" | "email" | "telegram";
+
+export interface Delivery {
+  channel: Channel | string;
+  status: "pending" | "sent" | "failed" | string;
+  provider_id?: string | null;
+  error?: string | null;
+  sent_at?: string | null;
+}
+
+export interface TaskRun {
+  id: string;
+  task_id: string;
+  scheduled_for: string;
+  started_at?: string | null;
+  finished_at?: string | null;
+  status: "queued" | "running" | "succeeded" | "failed" | "missed" | string;
+  manual?: boolean;
+  message_id?: string | null;
+  error?: string | null;
+  deliveries?: Delivery[];
+}
+
+export interface Task {
+  id: string;
+  title: string;
+  instruction: string;
+  schedule: Schedule;
+  timezone: string;
+  channels: Channel[];
+  enabled: boolean;
+  conversation_id: string;
+  next_run_at?: string | null;
+  last_run?: TaskRun | null;
+  estimate?: { tokens_per_run: number; runs_per_month: number };
+  /** disabled_reason says why Ally paused the task itself (repeated failures). */
+  disabled_reason?: string;
+  created_at: string;
+}
+
+export interface TaskInput {
+  title: string;
+  instruction: string;
+  schedule: Schedule;
+  timezone: string;
+  channels: Channel[];
+  enabled: boolean;
 }

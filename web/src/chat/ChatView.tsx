@@ -19,6 +19,11 @@ export function ChatView({ id }: { id: string }) {
   const stick = useRef(true);
 
   const title = convs.list.find((c) => c.id === id)?.title;
+  const unread = !!convs.list.find((c) => c.id === id)?.unread;
+  // Opening a conversation reads it: its unread mark goes once its messages are shown.
+  useEffect(() => {
+    if (unread && !chat.loading) convs.markRead(id);
+  }, [id, unread, chat.loading]);
   useEffect(() => {
     document.title = `${title || "New chat"} · Ally`;
   }, [title]);

@@ -66,9 +66,11 @@ export function ConversationItem({ c, active, onOpen }: { c: Conversation; activ
     );
   }
   return (
-    <li className={"conv-item" + (active ? " active" : "")}>
+    <li className={"conv-item" + (active ? " active" : "") + (c.unread ? " unread" : "")}>
       <Link href={`/c/${c.id}`} className="conv-link" aria-current={active ? "page" : undefined} onClick={onOpen}>
+        {c.unread && <span className="unread-dot" aria-hidden="true" />}
         {label}
+        {c.unread && <span className="sr-only"> (unread)</span>}
       </Link>
       <div className="conv-actions">
         <button type="button" className="icon-btn" aria-label={`Rename ${label}`} title="Rename" onClick={() => { setTitle(c.title); setMode("rename"); }}>

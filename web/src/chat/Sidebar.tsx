@@ -48,6 +48,11 @@ export function Sidebar({ activeId, open, onClose }: { activeId: string; open: b
         <input id="conv-search" type="search" placeholder="Search" value={convs.query} onChange={(e) => convs.setQuery(e.target.value)} />
       </div>
       <nav className="conv-list" aria-label="Recent conversations">
+        {convs.unread > 0 && (
+          <p className="unread-count small" role="status">
+            {convs.unread} unread
+          </p>
+        )}
         {convs.loaded && convs.list.length === 0 && <p className="muted small pad">{convs.query ? "No conversation matches." : "Your conversations will appear here."}</p>}
         <ul>
           {convs.list.map((c) => (

@@ -14,6 +14,10 @@ interface Conversations {
   create: () => Promise<Conversation>;
   rename: (id: string, title: string) => Promise<void>;
   remove: (id: string) => Promise<void>;
+  /** unread counts conversations with something not yet seen (a task's result). */
+  unread: number;
+  /** markRead clears a conversation's unread mark here once it is opened. */
+  markRead: (id: string) => void;
 }
 
 const Ctx = createContext<Conversations | null>(null);
@@ -21,6 +25,7 @@ const Ctx = createContext<Conversations | null>(null);
 interface Page {
   conversations: Conversation[];
   next_cursor?: string;
+  unread?: number;
 }
 
 const pagePath = (q: string, cursor: string) =>
@@ -32,6 +37,7 @@ export function ConversationsProvider({ children }: { children: ReactNode }) {
   const [loaded, setLoaded] = useState(false);
   const [query, setQuery] = useState("");
   const [cursor, setCursor] = useState("");
+  const [serverUnread, setServerUnread] = useState<number | null>(null);
   const queryRef = useRef(query);
   queryRef.current = query;
 
@@ -41,6 +47,7 @@ export function ConversationsProvider({ children }: { children: ReactNode }) {
     if (queryRef.current.trim() !== q) return; // a newer search is on its way
     setList(res.conversations ?? []);
     setCursor(res.next_cursor ?? "");
+    if (!q) setServerUnread(typeof res.unread === "number" ? res.unread : null);
     setLoaded(true);
   }, []);
 
@@ -73,7 +80,20 @@ export function ConversationsProvider({ children }: { children: ReactNode }) {
     setList((l) => l.filter((x) => x.id !== id));
   }, []);
 
-  return <Ctx.Provider value={{ list, loaded, query, setQuery, reload, more: cursor !== "", loadMore, create, rename, remove }}>{children}</Ctx.Provider>;
+  const markRead = useCallback((id: string) => {
+    setList((l) => {
+      if (!l.some((x) => x.id === id && x.unread)) return l;
+      setServerUnread((n) => (n === null ? n : Math.max(0, n - 1)));
+      return l.map((x) => (x.id === id ? { ...x, unread: false } : x));
+    });
+  }, []);
+
+  // The server's count covers conversations beyond the loaded page; without it, count the page.
+  const unread = serverUnread ?? list.filter((c) => c.unread).length;
+
+  return (
+    <Ctx.Provider value={{ list, loaded, query, setQuery, reload, more: cursor !== "", loadMore, create, rename, remove, unread, markRead }}>{children}</Ctx.Provider>
+  );
 }
 
 export function useConversations(): Conversations {

@@ -11,6 +11,7 @@ export const sections: Section[] = [
   { id: "profile", title: "Profile", component: lazy(() => import("./Profile")) },
   { id: "assistant", title: "Assistant", component: lazy(() => import("./Assistant")) },
   { id: "memory", title: "Memory", component: lazy(() => import("./Memory")) },
+  { id: "tasks", title: "Tasks", component: lazy(() => import("./Tasks")) },
   { id: "usage", title: "Usage", component: lazy(() => import("./Usage")) },
   { id: "security", title: "Security", component: lazy(() => import("./Security")) },
   { id: "privacy", title: "Privacy", component: lazy(() => import("./Privacy")) },
