@@ -177,3 +177,86 @@ test("create a task, run it now, see the result, pause, edit and delete it", asy
   assert.deepEqual((await api("GET", "/tasks")).tasks, []);
   assert.deepEqual(errors, []);
 });
+
+// The chat side's coming fields, fed through the browser until the server sends them: an
+// unread conversation has a dot and a count, and a tasks step with undo takes its change back.
+test("an unread task conversation is marked, and a task step's Undo deletes the task", async () => {
+  const stack = await startStack();
+  cleanups.push(() => stack.stop());
+  const token = await stack.signUp("lin@example.com");
+  const api = async (method, path, body) => {
+    const res = await fetch(stack.url + "/api/v1" + path, {
+      method,
+      headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+    return res.status === 204 ? undefined : res.json();
+  };
+  const task = await api("POST", "/tasks", { title: "Stretch", instruction: "Remind me to stretch", schedule: { kind: "daily", time: "10:00" }, timezone: "UTC", channels: ["in_app"] });
+  const conv = await api("POST", "/conversations", {});
+
+  const browser = await launchBrowser();
+  cleanups.push(() => browser.close());
+  const page = await browser.context.newPage();
+  page.setDefaultTimeout(15_000);
+  const errors = watchConsole(page);
+  await page.route(/\/api\/v1\/conversations\?/, async (route) => {
+    const res = await route.fetch();
+    const body = await res.json();
+    body.conversations = body.conversations.map((c) => (c.id === task.conversation_id ? { ...c, unread: true } : c));
+    body.unread = 1;
+    await route.fulfill({ response: res, json: body });
+  });
+  await page.route(new RegExp(`/api/v1/conversations/${conv.id}/messages\\?`), async (route) => {
+    const res = await route.fetch();
+    const body = await res.json();
+    const now = new Date().toISOString();
+    body.messages = [
+      { id: "m1", conversation_id: conv.id, role: "user", content: "Every day at 10, remind me to stretch", status: "complete", created_at: now },
+      {
+        id: "m2",
+        conversation_id: conv.id,
+        role: "assistant",
+        content: "Done: a daily task at 10:00.",
+        status: "complete",
+        created_at: now,
+        steps: [
+          {
+            tool_call_id: "t1",
+            tool: "tasks",
+            input: JSON.stringify({ action: "create", title: "Stretch" }),
+            result: "created",
+            is_error: false,
+            writes_memory: false,
+            change: true,
+            undo: { tool: "tasks", action: "delete", task_id: task.id },
+            done: true,
+          },
+        ],
+      },
+    ];
+    await route.fulfill({ response: res, json: body });
+  });
+  await page.goto(stack.url + "/login");
+  await page.evaluate((t) => localStorage.setItem("ally.token", t), token);
+  await page.goto(stack.url + "/c/" + conv.id);
+
+  const unread = page.locator(".conv-item.unread");
+  await unread.waitFor();
+  assert.equal(await page.locator(".conv-item.unread").count(), 1);
+  await page.getByText("1 unread").waitFor();
+  await page.locator(".step").getByText("changed").waitFor();
+  assert.deepEqual(await axe(page), []);
+  await shot(page, "69-tasks-step-undo");
+  await page.getByRole("button", { name: /^Undo Tasks: create Stretch/ }).click();
+  await page.getByText("Undone.").waitFor();
+  assert.deepEqual((await api("GET", "/tasks")).tasks, [], "the task is gone");
+
+  // Opening the unread conversation clears its mark.
+  await unread.locator(".conv-link").click();
+  await page.waitForURL(stack.url + "/c/" + task.conversation_id);
+  await page.locator(".conv-item.unread").waitFor({ state: "detached" });
+  assert.equal(await page.getByText("1 unread").count(), 0);
+  assert.deepEqual(errors, []);
+});

@@ -237,7 +237,16 @@ function TaskCard({ task, defaultZone, onChanged, onDeleted }: { task: Task; def
           )}
         </div>
       )}
-      {history && <RunHistory key={historyKey} task={task} onFinished={onChanged} />}
+      {history && (
+        <RunHistory
+          key={historyKey}
+          task={task}
+          onFinished={() => {
+            setInfo("");
+            onChanged();
+          }}
+        />
+      )}
     </li>
   );
 }
