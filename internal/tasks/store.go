@@ -242,11 +242,19 @@ func (s *Service) estimate(ctx context.Context, t *Task, now time.Time) (Estimat
 		return e, nil
 	}
 	end := now.Add(30 * 24 * time.Hour)
-	for _, at := range t.Schedule.Upcoming(now, loc, maxRunsEstimate) {
-		if at.After(end) {
+	// In chunks: a weekly schedule must not be followed for a century.
+	for after := now; e.RunsPerMonth < maxRunsEstimate; {
+		next := t.Schedule.Upcoming(after, loc, 100)
+		for _, at := range next {
+			if at.After(end) || e.RunsPerMonth >= maxRunsEstimate {
+				return e, nil
+			}
+			e.RunsPerMonth++
+			after = at
+		}
+		if len(next) < 100 {
 			break
 		}
-		e.RunsPerMonth++
 	}
 	return e, nil
 }
