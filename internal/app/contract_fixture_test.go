@@ -27,6 +27,7 @@ type fixture struct {
 	session      string // A's other session (not the one making A's requests)
 	versions     []string
 	file         string // a memory file, relative to /memories
+	task         string
 }
 
 // pathParam maps a path parameter, on routes under prefix, to A's values for it. Every
@@ -45,6 +46,7 @@ var pathParams = []pathParam{
 	{prefix: "/api/v1/messages/", name: "id", values: func(f *fixture) []string { return []string{f.userMessage, f.reply} }},
 	{prefix: "/api/v1/me/sessions/", name: "id", values: func(f *fixture) []string { return []string{f.session} }},
 	{prefix: "/api/v1/memory-versions/", name: "id", values: func(f *fixture) []string { return f.versions }},
+	{prefix: "/api/v1/tasks/", name: "id", values: func(f *fixture) []string { return []string{f.task} }},
 	{prefix: "/api/v1/memory/", name: "path", named: true, values: func(f *fixture) []string { return []string{f.file} }},
 }
 
@@ -163,6 +165,11 @@ func (c *contract) setup() *fixture {
 	}
 	c.must(200, "PUT", "/api/v1/me/preferences", "/api/v1/me/preferences", f.token,
 		map[string]any{"assistant_name": "Juno", "tone": "Calls me " + f.marker})
+
+	var task struct{ ID string }
+	c.must(201, "POST", "/api/v1/tasks", "/api/v1/tasks", f.token, map[string]any{"title": "Brief " + f.marker,
+		"instruction": "Tell me about " + f.marker, "schedule": map[string]any{"kind": "daily", "time": "08:00"}}).JSON(t, &task)
+	f.task = task.ID
 
 	authtest.Token(t, c.s, f.userID) // a second session of A's
 	var sessions struct {
