@@ -40,7 +40,7 @@ func TestLivenessAcrossInstances(t *testing.T) {
 			return tr
 		}
 		alive, dead := begin(), begin()
-		if _, err := st.SaveReplyText(ctx, dead.replyID, "partial text"); err != nil {
+		if _, err := st.SaveReplyText(ctx, dead.replyID, "partial text", nil); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := st.BeginTurn(ctx, turnInput{kind: turnSend, userID: userID, convID: dead.conv.ID, content: "again"}); err != errBusy {
@@ -67,7 +67,7 @@ func TestLivenessAcrossInstances(t *testing.T) {
 		if a, _ := st.Message(ctx, userID, alive.replyID); a.Status != StatusStreaming {
 			t.Fatalf("the live reply became %s", a.Status)
 		}
-		if _, err := st.SaveReplyText(ctx, dead.replyID, "late"); err != errReplyGone {
+		if _, err := st.SaveReplyText(ctx, dead.replyID, "late", nil); err != errReplyGone {
 			t.Fatalf("saving into an interrupted reply: %v", err)
 		}
 		if _, err := st.BeginTurn(ctx, turnInput{kind: turnSend, userID: userID, convID: dead.conv.ID, content: "again"}); err != nil {
