@@ -22,6 +22,7 @@ func (m *Main) wireChat(ctx context.Context) error {
 		Models:          chatModels{models},
 		Memory:          m.Memory,
 		Ledger:          chat.UsageLedger{Usage: m.Usage},
+		Timezones:       m.Auth,
 		RequireUser:     m.Auth.Require,
 		RequireVerified: m.Auth.RequireVerified,
 		StreamContext:   m.StreamContext(),

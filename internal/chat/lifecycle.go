@@ -2,11 +2,9 @@ package chat
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"sync"
 	"time"
-	_ "time/tzdata" // users' timezones resolve even where the system has no zoneinfo
 
 	"myally.app/ally/internal/db"
 )
@@ -124,15 +122,15 @@ func (g *registry) isClosing() bool {
 	return g.closing
 }
 
-// UserLocation returns the user's timezone (UTC when unknown).
-func (s *Store) UserLocation(ctx context.Context, userID string) *time.Location {
-	var tz string
-	err := s.db.R.QueryRowContext(ctx, `SELECT timezone FROM users WHERE id = $1`, userID).Scan(&tz)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+// userLocation returns the user's timezone from the accounts service (UTC when unknown,
+// or when none is wired).
+func (s *Service) userLocation(ctx context.Context, userID string) *time.Location {
+	if s.deps.Timezones == nil {
 		return time.UTC
 	}
-	if loc, err := time.LoadLocation(tz); err == nil && tz != "" {
-		return loc
+	loc, err := s.deps.Timezones.UserLocation(ctx, userID)
+	if err != nil || loc == nil {
+		return time.UTC
 	}
-	return time.UTC
+	return loc
 }

@@ -25,7 +25,7 @@ func (s *Service) beginReply(ctx context.Context, in turnInput) (*run, error) {
 	if s.runs.isClosing() {
 		return nil, errRestarting
 	}
-	loc := s.store.UserLocation(ctx, in.userID)
+	loc := s.userLocation(ctx, in.userID)
 	if s.ledger != nil {
 		if in.reserve, err = s.ledger.PrepareTurn(ctx, in.userID, loc); err != nil {
 			return nil, err

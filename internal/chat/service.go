@@ -62,6 +62,11 @@ type TurnHold struct {
 	Estimate int64
 }
 
+// Timezones gives a user's timezone, which decides their local day.
+type Timezones interface {
+	UserLocation(ctx context.Context, userID string) (*time.Location, error)
+}
+
 // ModelCall is one model call to record in the usage ledger.
 type ModelCall struct {
 	UserID, ConversationID, MessageID string
@@ -84,6 +89,8 @@ type Deps struct {
 	Memory Memory
 	// Ledger may be nil: no limits and no ledger (tests of the chat core alone).
 	Ledger Ledger
+	// Timezones gives users' timezones (the accounts service); nil: UTC.
+	Timezones Timezones
 	// RequireUser and RequireVerified guard the routes (signed in; and email verified,
 	// for sending).
 	RequireUser     func(http.Handler) http.Handler
