@@ -91,6 +91,10 @@ type Deps struct {
 	Ledger Ledger
 	// Timezones gives users' timezones (the accounts service); nil: UTC.
 	Timezones Timezones
+	// InstanceFile keeps this instance's id across restarts (in the data directory), so
+	// that a restarted instance recognises the replies its previous run left streaming;
+	// empty: it does not, and waits for their heartbeat lease like any other instance's.
+	InstanceFile string
 	// RequireUser and RequireVerified guard the routes (signed in; and email verified,
 	// for sending).
 	RequireUser     func(http.Handler) http.Handler
@@ -140,6 +144,7 @@ func New(d Deps) *Service {
 		base: context.WithoutCancel(d.StreamContext), writeTimeout: defaultWriteTimeout,
 	}
 	s.store.ledger = d.Ledger
+	s.store.instance = newID()
 	s.runs.init()
 	return s
 }

@@ -178,20 +178,30 @@ func (s *Store) Heartbeat(ctx context.Context, replyIDs []string) ([]string, err
 const interruptedMessage = "The server stopped while this reply was being written; the text so far is kept. Regenerate to get a full reply."
 
 // MarkInterrupted marks every reply still streaming whose heartbeat is older than
-// staleBefore (all of them, with the zero time) as interrupted, keeping its text, and
+// staleBefore (all of them, with the zero time), or that one of instances generated, as
+// interrupted, keeping its text, and
 // releases their conversations. Their reservations are settled in the same transaction,
 // so the tokens a cut reply consumed are recorded, once. It returns how many replies it
 // marked.
-func (s *Store) MarkInterrupted(ctx context.Context, staleBefore time.Time) (int64, error) {
+func (s *Store) MarkInterrupted(ctx context.Context, staleBefore time.Time, instances ...string) (int64, error) {
 	cutoff := int64(1 << 62)
 	if !staleBefore.IsZero() {
 		cutoff = db.Millis(staleBefore)
 	}
+	args := []any{cutoff, interruptedMessage, db.Millis(s.now())}
+	mine := ""
+	for _, id := range instances {
+		if id != "" { // replies from before instances were recorded have none
+			args = append(args, id)
+		}
+	}
+	if len(args) > 3 {
+		mine = ` OR instance_id IN (` + inList(4, len(args)-3) + `)`
+	}
 	var n int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `UPDATE messages SET status = 'interrupted', error_code = 'interrupted',
-			error_message = $2, updated_at = $3 WHERE status = 'streaming' AND updated_at < $1 RETURNING id`,
-			cutoff, interruptedMessage, db.Millis(s.now()))
+			error_message = $2, updated_at = $3 WHERE status = 'streaming' AND (updated_at < $1`+mine+`) RETURNING id`, args...)
 		if err != nil {
 			return err
 		}

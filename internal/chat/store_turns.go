@@ -117,8 +117,8 @@ func (s *Store) BeginTurn(ctx context.Context, in turnInput) (*turn, error) {
 				return err
 			}
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO messages (id, conversation_id, user_id, seq, role, content, status, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, 'assistant', '', 'streaming', $5, $5)`, t.replyID, in.convID, in.userID, t.user.seq+1, now)
+		_, err = tx.ExecContext(ctx, `INSERT INTO messages (id, conversation_id, user_id, seq, role, content, status, instance_id, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, 'assistant', '', 'streaming', $6, $5, $5)`, t.replyID, in.convID, in.userID, t.user.seq+1, now, s.instance)
 		if err != nil {
 			return err
 		}
