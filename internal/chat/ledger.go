@@ -52,6 +52,11 @@ func (l UsageLedger) SettleTurn(ctx context.Context, tx *sql.Tx, replyID string,
 	return l.Usage.SettleTurn(ctx, tx, replyID, giveBack)
 }
 
+// ForgetConversation removes a deleted conversation from the ledger, in tx.
+func (l UsageLedger) ForgetConversation(ctx context.Context, tx *sql.Tx, userID, convID string) error {
+	return l.Usage.ForgetConversation(ctx, tx, userID, convID)
+}
+
 // FallbackAllowed says whether the plan's daily fallback allowance has room.
 func (l UsageLedger) FallbackAllowed(ctx context.Context, userID string, loc *time.Location) (bool, error) {
 	return l.Usage.FallbackAllowed(ctx, userID, loc)

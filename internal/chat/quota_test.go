@@ -203,3 +203,39 @@ func TestStoppedReplyRecordsWhatItStreamed(t *testing.T) {
 		}
 	})
 }
+
+// TestDeletedConversationLeavesTheLedger: deleting a conversation removes its usage
+// totals and its name from the ledger; the day's totals stay as they were.
+func TestDeletedConversationLeavesTheLedger(t *testing.T) {
+	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
+		fake := llmtest.Start(t)
+		s := start(t, tg, fake)
+		uid, token := user(t, s)
+		conv := newConversation(t, s, token)
+		send(t, s, token, conv, "hello")
+		count := func(query string) (n int64) {
+			t.Helper()
+			if err := s.DB.R.QueryRow(query, uid, conv).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		const (
+			totals = `SELECT COUNT(*) FROM usage_conversations WHERE user_id = $1 AND conversation_id = $2`
+			calls  = `SELECT COUNT(*) FROM usage_events WHERE user_id = $1 AND conversation_id = $2`
+		)
+		if count(totals) != 1 || count(calls) != 1 {
+			t.Fatalf("before the deletion: %d totals, %d calls", count(totals), count(calls))
+		}
+		_, before := usedToday(t, s, token)
+		if res := s.Do("DELETE", "/api/v1/conversations/"+conv, token, nil); res.Status != http.StatusNoContent {
+			t.Fatalf("delete: %d %s", res.Status, res.Body)
+		}
+		if count(totals) != 0 || count(calls) != 0 {
+			t.Fatalf("after the deletion the ledger still names it: %d totals, %d calls", count(totals), count(calls))
+		}
+		if _, after := usedToday(t, s, token); after != before || before == 0 {
+			t.Fatalf("the day's tokens went from %d to %d", before, after)
+		}
+	})
+}

@@ -46,6 +46,9 @@ type Ledger interface {
 	// SettleTurn ends the turn's reservation in tx, recording a call it still holds;
 	// giveBack returns its message (a reply that failed before producing anything).
 	SettleTurn(ctx context.Context, tx *sql.Tx, replyID string, giveBack bool) error
+	// ForgetConversation removes a deleted conversation's usage totals and its name from
+	// the ledger, in tx (the deletion's transaction); the day's totals stay.
+	ForgetConversation(ctx context.Context, tx *sql.Tx, userID, convID string) error
 	// FallbackAllowed says whether the user may be served by a fallback provider now.
 	FallbackAllowed(ctx context.Context, userID string, loc *time.Location) (bool, error)
 	// MemoryLimits are the user's memory quotas from their plan.

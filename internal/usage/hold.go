@@ -163,3 +163,43 @@ func (s *Service) SettleTurn(ctx context.Context, tx *sql.Tx, messageID string, 
 	return s.recordIn(ctx, tx, Call{UserID: userID, ConversationID: convID, MessageID: messageID,
 		Provider: provider, Model: model, Fallback: fallback, Input: in, Output: out, CacheRead: cr, CacheWrite: cw}, day, now)
 }
+
+// ForgetConversation removes a deleted conversation from the ledger, in tx (the
+// deletion's transaction): its running totals go, a reservation of a reply in progress
+// there settles, and its model calls stay (they count
+// for the day and the bill, and go by their own retention) without naming it or its
+// messages. The day's totals are unchanged.
+func (s *Service) ForgetConversation(ctx context.Context, tx *sql.Tx, userID, convID string) error {
+	// A reply in progress there loses its message with the conversation: its reservation
+	// settles now (recording its call so far), as no recovery will find it.
+	rows, err := tx.QueryContext(ctx, `SELECT message_id FROM usage_reservations WHERE user_id = $1 AND conversation_id = $2`, userID, convID)
+	if err != nil {
+		return fmt.Errorf("usage: forget conversation: %w", err)
+	}
+	var held []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return fmt.Errorf("usage: forget conversation: %w", err)
+		}
+		held = append(held, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("usage: forget conversation: %w", err)
+	}
+	for _, id := range held {
+		if err := s.SettleTurn(ctx, tx, id, false); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM usage_conversations WHERE user_id = $1 AND conversation_id = $2`, userID, convID); err != nil {
+		return fmt.Errorf("usage: forget conversation: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE usage_events SET conversation_id = '', message_id = ''
+		WHERE user_id = $1 AND conversation_id = $2`, userID, convID); err != nil {
+		return fmt.Errorf("usage: forget conversation: %w", err)
+	}
+	return nil
+}
