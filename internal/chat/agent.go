@@ -32,6 +32,9 @@ type agentRun struct {
 	provider string
 	model    string
 	fallback bool
+
+	// cur is the model call in progress as streamed so far, for the periodic save.
+	cur callProgress
 }
 
 // startRun starts generating the reply of a begun turn, owned by the server.
@@ -84,7 +87,7 @@ func (a *agentRun) loop(ctx context.Context) error {
 	for round := 0; round < a.s.cfg.ChatMaxSteps; round++ {
 		if round > 0 && a.s.ledger != nil {
 			// The turn was reserved before it began; each further call checks the tokens.
-			if err := a.s.ledger.CheckTokens(ctx, a.t.conv.userID, a.loc); err != nil {
+			if err := a.s.ledger.CheckTokens(ctx, a.t.conv.userID, a.t.replyID, a.loc); err != nil {
 				return err
 			}
 		}
@@ -93,9 +96,14 @@ func (a *agentRun) loop(ctx context.Context) error {
 			StableMessages: len(msgs), CacheKey: cacheKey(a.t.conv.userID), AllowFallback: a.allowFallback(ctx),
 		}
 		turn := a.s.models.Stream(ctx, req)
+		a.cur.begin(round)
 		started := false
 		for turn.Next() {
 			ev := turn.Event()
+			if ev.Type == llm.EventUsage {
+				res := turn.Result()
+				a.cur.usage(res.Provider, res.Model, res.Fallback, ev.Usage)
+			}
 			if ev.Type != llm.EventText || ev.Text == "" {
 				continue
 			}
@@ -104,12 +112,13 @@ func (a *agentRun) loop(ctx context.Context) error {
 				txt = "\n\n" + txt // keep the texts of successive steps apart
 			}
 			started = true
+			a.cur.text(len(txt))
 			a.text.append(txt)
 			a.rn.emit("delta", deltaEvent{Text: txt})
 		}
 		res, terr := turn.Result(), turn.Err()
 		turn.Close()
-		a.account(ctx, res)
+		a.account(ctx, res, round)
 		if terr != nil {
 			return terr
 		}
@@ -159,19 +168,25 @@ func (a *agentRun) allowFallback(ctx context.Context) func(string) error {
 	}
 }
 
-// account records one model call: in the ledger, and in the reply's totals.
-func (a *agentRun) account(ctx context.Context, res llm.Result) {
+// account records one model call: in the ledger, and in the reply's totals. A call that
+// did not complete (stopped, cut) has no final usage from its provider: its output is
+// estimated from the text it streamed, never less than the provider reported so far.
+func (a *agentRun) account(ctx context.Context, res llm.Result, seq int) {
+	chars := a.cur.end()
 	if res.Provider == "" {
 		return
 	}
 	a.provider, a.model, a.fallback = res.Provider, res.Model, a.fallback || res.Fallback
+	if res.StopReason == "" {
+		res.Usage.OutputTokens = max(res.Usage.OutputTokens, textTokens(chars))
+	}
 	u := totals(res.Usage)
 	if u == (TokenTotals{}) {
 		return
 	}
 	a.usage = a.usage.add(u)
 	a.s.recordCall(context.WithoutCancel(ctx), ModelCall{UserID: a.t.conv.userID, ConversationID: a.t.conv.ID, MessageID: a.t.replyID,
-		Provider: res.Provider, Model: res.Model, Fallback: res.Fallback, Usage: res.Usage, At: a.s.now(), Loc: a.loc})
+		Provider: res.Provider, Model: res.Model, Fallback: res.Fallback, Usage: res.Usage, At: a.s.now(), Loc: a.loc, Seq: seq})
 	a.rn.emit("usage", usageEvent{TokenTotals: a.usage, Provider: a.provider, Model: a.model, Fallback: a.fallback})
 }
 

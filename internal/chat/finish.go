@@ -59,6 +59,9 @@ func (a *agentRun) finish(ctx context.Context, err error) {
 	if e != nil {
 		o.errCode, o.errMessage = e.Code, e.Message
 	}
+	// A reply that failed before producing anything (a provider error, no provider)
+	// does not cost the user a message.
+	o.giveBack = status == StatusFailed && a.text.len() == 0 && a.steps == 0
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
 	defer cancel()
 	if err := a.s.store.FinishReply(sctx, o); err != nil {

@@ -25,21 +25,15 @@ func (s *Service) beginReply(ctx context.Context, in turnInput) (*run, error) {
 	if s.runs.isClosing() {
 		return nil, errRestarting
 	}
-	loc := s.store.UserLocation(ctx, in.userID)
+	loc := s.userLocation(ctx, in.userID)
 	if s.ledger != nil {
-		if err := s.ledger.ReserveTurn(ctx, in.userID, loc); err != nil {
+		if in.reserve, err = s.ledger.PrepareTurn(ctx, in.userID, loc); err != nil {
 			return nil, err
 		}
 	}
+	// BeginTurn claims the conversation and reserves the allowance in one transaction.
 	t, err := s.store.BeginTurn(ctx, in)
 	if err != nil {
-		// The turn was refused (e.g. another send took the conversation first): the
-		// message it reserved is given back.
-		if s.ledger != nil {
-			if rerr := s.ledger.ReleaseTurn(context.WithoutCancel(ctx), in.userID, loc); rerr != nil {
-				s.logger.Warn("giving back a reserved message failed", "error", rerr)
-			}
-		}
 		return nil, err
 	}
 	return s.startRun(t, loc), nil

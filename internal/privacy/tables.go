@@ -39,6 +39,7 @@ var Tables = []Table{
 	UserTable("usage_events", "usage_events", ByUserID(), OrderBy("created_at, id")),
 	UserTable("usage_daily", "usage_daily", ByUserID(), OrderBy("day")),
 	UserTable("usage_conversations", "usage_conversations", ByUserID(), OrderBy("conversation_id")),
+	UserTable("usage_reservations", "usage_reservations", ByUserID(), OrderBy("created_at, message_id"), Booleans("fallback")),
 
 	// Plumbing.
 	SystemTable("schema_migrations", "which database migrations have been applied"),
