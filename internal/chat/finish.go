@@ -27,6 +27,8 @@ func (a *agentRun) outcome(ctx context.Context, err error) (status string, e *er
 	}
 	var refused *llm.FallbackRefusedError
 	switch {
+	case errors.Is(err, errBudget):
+		return StatusFailed, &errorEvent{Code: "budget_exceeded", Message: "The reply used the most tokens this run may take; it ends with what it has."}
 	case errors.Is(err, errStepLimit):
 		return StatusFailed, &errorEvent{Code: "step_limit", Message: "The assistant used the most tool steps one reply may take; ask it to continue."}
 	case errors.As(err, &refused) && errs.Is(refused.Reason, errs.QuotaExceeded):

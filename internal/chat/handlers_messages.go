@@ -62,7 +62,7 @@ func (s *Service) editMessage(w http.ResponseWriter, r *http.Request) {
 // startTurn starts the turn and follows its reply; every refusal is a JSON error before
 // any stream starts.
 func (s *Service) startTurn(w http.ResponseWriter, r *http.Request, in turnInput) {
-	rn, err := s.beginReply(r.Context(), in)
+	rn, err := s.beginReply(r.Context(), in, SendOptions{})
 	if err != nil {
 		httpx.Error(w, r, err)
 		return

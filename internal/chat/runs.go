@@ -186,6 +186,9 @@ type (
 		Result       string `json:"result"`
 		IsError      bool   `json:"is_error"`
 		WritesMemory bool   `json:"writes_memory"`
+		// Change and Undo: see ToolResult.
+		Change bool            `json:"change"`
+		Undo   json.RawMessage `json:"undo"`
 	}
 	usageEvent struct {
 		TokenTotals

@@ -120,6 +120,9 @@ type Service struct {
 	now    func() time.Time
 	deps   Deps
 
+	// tools are the tools the assistant may call (RegisterTool).
+	tools toolRegistry
+
 	base    context.Context
 	runs    registry
 	notices notices
@@ -149,6 +152,10 @@ func New(d Deps) *Service {
 	s.store.ledger = d.Ledger
 	s.store.instance = newID()
 	s.runs.init()
+	s.RegisterTool(currentTimeTool{now: d.Now})
+	if d.Memory != nil {
+		s.RegisterTool(memoryTool{memory: d.Memory, ledger: d.Ledger})
+	}
 	return s
 }
 

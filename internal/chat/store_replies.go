@@ -58,10 +58,10 @@ func (s *Store) AddStep(ctx context.Context, userID, replyID, content string, st
 			return errReplyGone
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO message_steps (id, message_id, user_id, seq, round, text_offset,
-			tool_call_id, tool_name, input, result, is_error, writes_memory, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+			tool_call_id, tool_name, input, result, is_error, writes_memory, changes_data, undo, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 			newID(), replyID, userID, st.seq, st.round, st.textOffset, st.ToolCallID, st.Tool, st.Input, st.Result,
-			st.IsError, st.WritesMemory, now)
+			st.IsError, st.WritesMemory, st.Change, string(st.Undo), now)
 		if err != nil {
 			return fmt.Errorf("chat: save step: %w", err)
 		}

@@ -32,7 +32,7 @@ var Tables = []Table{
 	// Conversations.
 	UserTable("conversations", "conversations", ByUserID(), OrderBy("created_at, id")),
 	UserTable("messages", "messages", Via("conversation_id", "conversations", "id", ByUserID()), OrderBy("conversation_id, seq"), Booleans("fallback")),
-	UserTable("message_steps", "tool_steps", Via("message_id", "messages", "id", Via("conversation_id", "conversations", "id", ByUserID())), OrderBy("message_id, seq"), Booleans("is_error", "writes_memory")),
+	UserTable("message_steps", "tool_steps", Via("message_id", "messages", "id", Via("conversation_id", "conversations", "id", ByUserID())), OrderBy("message_id, seq"), Booleans("is_error", "writes_memory", "changes_data")),
 	UserTable("message_feedback", "feedback", ByUserID(), OrderBy("id")),
 
 	// Usage.
