@@ -2,6 +2,9 @@ package app
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"myally.app/ally/internal/chat"
 	"myally.app/ally/internal/llm"
@@ -22,6 +25,8 @@ func (m *Main) wireChat(ctx context.Context) error {
 		Models:          chatModels{models},
 		Memory:          m.Memory,
 		Ledger:          chat.UsageLedger{Usage: m.Usage},
+		Timezones:       m.Auth,
+		InstanceFile:    chatInstanceFile(m.Config.DataDir),
 		RequireUser:     m.Auth.Require,
 		RequireVerified: m.Auth.RequireVerified,
 		StreamContext:   m.StreamContext(),
@@ -38,6 +43,19 @@ func (m *Main) wireChat(ctx context.Context) error {
 	})
 	m.OnShutdown(m.Chat.Shutdown)
 	return nil
+}
+
+// chatInstanceFile is where this instance keeps its id across restarts: per host, so
+// that instances on several hosts sharing a data directory do not take each other's
+// replies for their own.
+func chatInstanceFile(dataDir string) string {
+	host, _ := os.Hostname()
+	return filepath.Join(dataDir, "chat-instance-"+strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == os.PathSeparator {
+			return '_'
+		}
+		return r
+	}, host))
 }
 
 // chatModels is the configured router, with the providers it was built from.

@@ -23,6 +23,7 @@ func (m *Main) wireUsage(ctx context.Context) error {
 	}
 	m.Usage = usagesvc.NewService(m.DB, plans, prices, time.Now)
 	m.Usage.Logger = m.Logger
+	m.Usage.Timezones = m.Auth
 	m.Usage.Routes(m.Mux, m.Auth.Require)
 	return nil
 }

@@ -2,12 +2,9 @@ package app
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"sort"
-	"time"
 
-	"myally.app/ally/internal/db"
 	"myally.app/ally/internal/privacy"
 	"myally.app/ally/internal/ratelimit"
 )
@@ -32,14 +29,9 @@ func (m *Main) wirePrivacy(ctx context.Context) error {
 		return err
 	}
 	m.Privacy = p
-	// A deleted account's replies in progress stop: the stop request chat's instances
-	// watch for (the same one POST /api/v1/messages/{id}/stop makes), set in the
-	// deletion's transaction so that it reaches every instance.
-	p.OnDelete(func(ctx context.Context, tx *sql.Tx, userID string) error {
-		_, err := tx.ExecContext(ctx, `UPDATE messages SET stop_requested_at = $1
-			WHERE user_id = $2 AND status = 'streaming' AND stop_requested_at IS NULL`, db.Millis(time.Now()), userID)
-		return err
-	})
+	// A deleted account's replies in progress stop: chat sets the stop request its
+	// instances watch for in the deletion's transaction, and stops this instance's at once.
+	p.OnDelete(m.Chat.StopUserReplies)
 	// Sign-in history keeps its own daily job; `ally retention run` runs it too.
 	p.AddRetention(privacy.Retainer{Table: "sign_ins", Keep: "90 days", Run: m.Auth.RunRetention})
 	p.Routes(m.Mux)

@@ -14,6 +14,9 @@
 //     the reply could not finish in time).
 //
 // Other features reach chat through Service.SendMessage (the same turn as the HTTP route,
-// with a Reply to follow or wait for) and through two tables: assistant_preferences, and
+// with a Reply to follow or wait for) or SendMessageWith (a turn with SendOptions: its
+// origin, a short history, excluded tools, a token budget), Service.CreateConversation,
+// Service.RegisterTool (a feature's tool the assistant may call, beside the built-in
+// current_time and memory), and two tables: assistant_preferences, and
 // learned_guidance, which the nightly analysis fills and every reply's context includes.
 package chat

@@ -27,6 +27,8 @@ func (a *agentRun) outcome(ctx context.Context, err error) (status string, e *er
 	}
 	var refused *llm.FallbackRefusedError
 	switch {
+	case errors.Is(err, errBudget):
+		return StatusFailed, &errorEvent{Code: "budget_exceeded", Message: "The reply used the most tokens this run may take; it ends with what it has."}
 	case errors.Is(err, errStepLimit):
 		return StatusFailed, &errorEvent{Code: "step_limit", Message: "The assistant used the most tool steps one reply may take; ask it to continue."}
 	case errors.As(err, &refused) && errs.Is(refused.Reason, errs.QuotaExceeded):
@@ -59,6 +61,9 @@ func (a *agentRun) finish(ctx context.Context, err error) {
 	if e != nil {
 		o.errCode, o.errMessage = e.Code, e.Message
 	}
+	// A reply that failed before producing anything (a provider error, no provider)
+	// does not cost the user a message.
+	o.giveBack = status == StatusFailed && a.text.len() == 0 && a.steps == 0
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
 	defer cancel()
 	if err := a.s.store.FinishReply(sctx, o); err != nil {

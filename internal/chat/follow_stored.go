@@ -48,7 +48,7 @@ func (s *Service) followStored(ctx context.Context, w http.ResponseWriter, userI
 				sentText = st.textOffset
 			}
 			emit("tool_call", toolCallEvent{ToolCallID: st.ToolCallID, Tool: st.Tool, Input: rawJSON(st.Input)})
-			emit("tool_result", toolResultEvent{ToolCallID: st.ToolCallID, Tool: st.Tool, Result: st.Result, IsError: st.IsError, WritesMemory: st.WritesMemory})
+			emit("tool_result", st.resultEvent())
 		}
 		if len(cur.Content) > sentText {
 			emit("delta", deltaEvent{Text: cur.Content[sentText:]})

@@ -62,7 +62,7 @@ func (s *Service) editMessage(w http.ResponseWriter, r *http.Request) {
 // startTurn starts the turn and follows its reply; every refusal is a JSON error before
 // any stream starts.
 func (s *Service) startTurn(w http.ResponseWriter, r *http.Request, in turnInput) {
-	rn, err := s.beginReply(r.Context(), in)
+	rn, err := s.beginReply(r.Context(), in, SendOptions{})
 	if err != nil {
 		httpx.Error(w, r, err)
 		return
@@ -80,7 +80,9 @@ func (s *Service) reattach(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, err)
 		return
 	}
-	if rn := s.runs.conversation(conv.ID); rn != nil && rn.userID == userID {
+	// A run whose log is complete has stored its final state: nothing is in progress, even
+	// in the moment before it leaves the registry.
+	if rn := s.runs.conversation(conv.ID); rn != nil && rn.userID == userID && !rn.complete() {
 		after, _ := strconv.Atoi(r.Header.Get("Last-Event-ID"))
 		s.follow(ctx, w, rn, after)
 		return

@@ -22,9 +22,10 @@ type window struct {
 }
 
 // recentMessages reads a conversation's messages after seq after, newest first, until the
-// budget is spent, skipping the reply being generated. It reads only what it keeps, so its
-// cost does not depend on the conversation's length.
-func (s *Store) recentMessages(ctx context.Context, userID, convID string, after int64, skipID string, budget int) (*window, error) {
+// budget is spent (or, with turns > 0, that many user messages are read), skipping the
+// reply being generated. It reads only what it keeps, so its cost does not depend on the
+// conversation's length.
+func (s *Store) recentMessages(ctx context.Context, userID, convID string, after int64, skipID string, budget, turns int) (*window, error) {
 	rows, err := s.db.R.QueryContext(ctx, `SELECT `+messageColumns+`,
 		(SELECT COALESCE(SUM(LENGTH(st.input) + LENGTH(st.result)), 0) FROM message_steps st WHERE st.message_id = messages.id)
 		FROM messages WHERE user_id = $1 AND conversation_id = $2 AND seq > $3 AND id <> $4 ORDER BY seq DESC`,
@@ -33,7 +34,8 @@ func (s *Store) recentMessages(ctx context.Context, userID, convID string, after
 		return nil, fmt.Errorf("chat: read history: %w", err)
 	}
 	w := &window{}
-	for rows.Next() {
+	users := 0
+	for rows.Next() && (turns <= 0 || users < turns) {
 		var stepBytes int
 		m, err := scanMessage(scanPlus{rows, &stepBytes})
 		if err != nil {
@@ -47,6 +49,9 @@ func (s *Store) recentMessages(ctx context.Context, userID, convID string, after
 		}
 		w.tokens += n
 		w.messages = append(w.messages, m)
+		if m.Role == RoleUser {
+			users++
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {

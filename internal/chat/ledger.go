@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"myally.app/ally/internal/memory"
@@ -11,30 +12,49 @@ import (
 // UsageLedger is the Ledger of the usage service: plans, limits and the usage ledger.
 type UsageLedger struct{ Usage *usage.Service }
 
-// ReserveTurn counts one message against the user's daily allowance.
-func (l UsageLedger) ReserveTurn(ctx context.Context, userID string, loc *time.Location) error {
-	return l.Usage.Reserve(ctx, userID, loc)
-}
-
-// ReleaseTurn gives back a message reserved for a turn that never started.
-func (l UsageLedger) ReleaseTurn(ctx context.Context, userID string, loc *time.Location) error {
-	return l.Usage.Release(ctx, userID, loc)
+// PrepareTurn reads the user's plan and returns the reservation of one message and the
+// turn's estimated tokens, to make in the transaction claiming the conversation.
+func (l UsageLedger) PrepareTurn(ctx context.Context, userID string, loc *time.Location) (ReserveFunc, error) {
+	reserve, err := l.Usage.PrepareTurn(ctx, userID, loc)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, tx *sql.Tx, h TurnHold) error {
+		return reserve(ctx, tx, usage.Hold{ConversationID: h.ConversationID, MessageID: h.ReplyID, Estimate: h.Estimate})
+	}, nil
 }
 
 // CheckTokens checks the token allowance before a further model call of a turn.
-func (l UsageLedger) CheckTokens(ctx context.Context, userID string, loc *time.Location) error {
-	return l.Usage.CheckTokens(ctx, userID, loc)
+func (l UsageLedger) CheckTokens(ctx context.Context, userID, replyID string, loc *time.Location) error {
+	return l.Usage.CheckTurnTokens(ctx, userID, replyID, loc)
 }
 
-// RecordCall adds a model call to the ledger.
+// RecordCall adds a model call of a held turn to the ledger.
 func (l UsageLedger) RecordCall(ctx context.Context, c ModelCall) error {
 	return l.Usage.Record(ctx, usage.Call{
 		UserID: c.UserID, ConversationID: c.ConversationID, MessageID: c.MessageID,
 		Provider: c.Provider, Model: c.Model, Fallback: c.Fallback,
 		Input: c.Usage.InputTokens, Output: c.Usage.OutputTokens,
 		CacheRead: c.Usage.CacheReadTokens, CacheWrite: c.Usage.CacheWriteTokens,
-		At: c.At, Loc: c.Loc,
+		At: c.At, Loc: c.Loc, Held: true, Seq: c.Seq,
 	})
+}
+
+// SaveProgress keeps the call in progress with the turn's reservation, in tx.
+func (l UsageLedger) SaveProgress(ctx context.Context, tx *sql.Tx, c ModelCall) error {
+	return l.Usage.SaveProgress(ctx, tx, c.MessageID, usage.Progress{Seq: c.Seq, Provider: c.Provider, Model: c.Model,
+		Fallback: c.Fallback, Input: c.Usage.InputTokens, Output: c.Usage.OutputTokens,
+		CacheRead: c.Usage.CacheReadTokens, CacheWrite: c.Usage.CacheWriteTokens})
+}
+
+// SettleTurn ends the turn's reservation in tx.
+func (l UsageLedger) SettleTurn(ctx context.Context, tx *sql.Tx, replyID string, giveBack bool) error {
+	return l.Usage.SettleTurn(ctx, tx, replyID, giveBack)
+}
+
+// ForgetConversation removes a deleted conversation from the ledger, in tx.
+func (l UsageLedger) ForgetConversation(ctx context.Context, tx *sql.Tx, userID, convID string) error {
+	return l.Usage.ForgetConversation(ctx, tx, userID, convID)
 }
 
 // FallbackAllowed says whether the plan's daily fallback allowance has room.

@@ -2,33 +2,43 @@ package chat
 
 import (
 	"context"
-	"database/sql"
 	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
 	"sync"
 	"time"
-	_ "time/tzdata" // users' timezones resolve even where the system has no zoneinfo
 
 	"myally.app/ally/internal/db"
 )
 
 // Liveness of replies across instances: each instance refreshes the replies it generates
 // every heartbeatInterval; a streaming reply not refreshed for staleAfter lost its
-// instance and is marked interrupted by whichever instance sweeps first.
+// instance and is marked interrupted by whichever instance sweeps first, so another
+// instance's crash frees its conversations within staleAfter + heartbeatInterval. The
+// lease tolerates four missed heartbeats (a slow database, a long pause).
 const (
-	heartbeatInterval = 5 * time.Second
-	staleAfter        = 30 * time.Second
+	heartbeatInterval = 1 * time.Second
+	staleAfter        = 5 * time.Second
 )
 
 // Recover runs at start-up: replies left streaming by a crash become interrupted, with
 // the text they had. On SQLite this process is the only instance, so every streaming
 // reply is orphaned; on PostgreSQL other instances may be generating theirs, so only
-// replies whose heartbeat stopped are.
+// replies whose heartbeat stopped are, and those of this instance's previous run (the
+// instance id kept in Deps.InstanceFile), at once: a restarted instance frees its own
+// conversations without waiting for their lease.
 func (s *Service) Recover(ctx context.Context) error {
 	var cutoff time.Time
 	if s.deps.DB.Dialect == db.Postgres {
 		cutoff = s.now().Add(-staleAfter)
 	}
-	n, err := s.store.MarkInterrupted(ctx, cutoff)
+	previous, err := s.takeInstance()
+	if err != nil {
+		return err
+	}
+	n, err := s.store.MarkInterrupted(ctx, cutoff, previous)
 	if err != nil {
 		return err
 	}
@@ -36,6 +46,27 @@ func (s *Service) Recover(ctx context.Context) error {
 		s.logger.Info("replies cut by a server stop marked interrupted", "count", n)
 	}
 	return nil
+}
+
+// takeInstance returns the instance id of this instance's previous run and records this
+// run's in its place.
+func (s *Service) takeInstance() (string, error) {
+	path := s.deps.InstanceFile
+	if path == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("chat: read the instance id: %w", err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(s.store.instance+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("chat: record the instance id: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return "", fmt.Errorf("chat: record the instance id: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
 }
 
 // Start begins the heartbeat of this instance's replies, the sweep for replies whose
@@ -124,15 +155,15 @@ func (g *registry) isClosing() bool {
 	return g.closing
 }
 
-// UserLocation returns the user's timezone (UTC when unknown).
-func (s *Store) UserLocation(ctx context.Context, userID string) *time.Location {
-	var tz string
-	err := s.db.R.QueryRowContext(ctx, `SELECT timezone FROM users WHERE id = $1`, userID).Scan(&tz)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+// userLocation returns the user's timezone from the accounts service (UTC when unknown,
+// or when none is wired).
+func (s *Service) userLocation(ctx context.Context, userID string) *time.Location {
+	if s.deps.Timezones == nil {
 		return time.UTC
 	}
-	if loc, err := time.LoadLocation(tz); err == nil && tz != "" {
-		return loc
+	loc, err := s.deps.Timezones.UserLocation(ctx, userID)
+	if err != nil || loc == nil {
+		return time.UTC
 	}
-	return time.UTC
+	return loc
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"myally.app/ally/internal/llm"
+	"myally.app/ally/internal/memory"
 )
 
 // defaultSystemPrompt is the operator's base prompt unless ALLY_SYSTEM_PROMPT replaces it.
@@ -46,6 +47,7 @@ func (a *agentRun) assemble(ctx context.Context) (*prompt, error) {
 	if base == "" {
 		base = defaultSystemPrompt
 	}
+	a.offered = a.offerTools(ctx)
 	stable := base + preferencesText(a.prefs)
 	if g := strings.TrimSpace(guidance); g != "" {
 		stable += "\n\n## Learned guidance\nNotes from reviews of your earlier conversations with this person; follow them unless the person asks otherwise:\n" + g
@@ -56,7 +58,7 @@ func (a *agentRun) assemble(ctx context.Context) (*prompt, error) {
 	}
 	var dyn strings.Builder
 	fmt.Fprintf(&dyn, "Today is %s in the user's timezone (%s).", a.s.now().In(a.loc).Format("Monday, 2 January 2006"), a.loc)
-	if a.memoryOn() {
+	if _, ok := a.offered.byName[memory.ToolName]; ok {
 		index, err := a.s.memory.Index(ctx, userID)
 		if err != nil {
 			return nil, fmt.Errorf("chat: memory index: %w", err)
@@ -73,7 +75,7 @@ func (a *agentRun) assemble(ctx context.Context) (*prompt, error) {
 	return &prompt{
 		system:   []llm.SystemBlock{{Text: stable, Cache: true}, {Text: dyn.String()}},
 		messages: history,
-		tools:    a.tools(),
+		tools:    a.offered.defs,
 	}, nil
 }
 

@@ -93,6 +93,15 @@ func TestCrashRecovery(t *testing.T) {
 	if len(m.Content) <= 100 || len(m.Content) >= len(full.Text) || !strings.HasPrefix(full.Text, m.Content) {
 		t.Fatalf("kept %d bytes of %d", len(m.Content), len(full.Text))
 	}
+	// The model call cut by the crash is in the ledger, with the output it streamed (at
+	// least what was saved), once.
+	var calls, out int64
+	if err := after.DB.R.QueryRow(`SELECT COUNT(*), COALESCE(SUM(output_tokens), 0) FROM usage_events WHERE message_id = $1`, id).Scan(&calls, &out); err != nil {
+		t.Fatal(err)
+	}
+	if calls != 1 || out < int64(len(m.Content)/4) || out > int64(len(full.Text)/4+1) {
+		t.Fatalf("the cut call in the ledger: %d row(s), %d output tokens for %d bytes saved", calls, out, len(m.Content))
+	}
 	// The conversation goes on.
 	if next := send(t, after, token, conv, "go on"); next.end() != chat.StatusComplete {
 		t.Fatalf("next turn after recovery: %s", next.end())

@@ -85,7 +85,7 @@ func (a *agentRun) startFlusher() func() {
 				continue
 			}
 			ctx, cancel := context.WithTimeout(a.s.base, finishTimeout)
-			stop, err := a.s.store.SaveReplyText(ctx, a.t.replyID, content)
+			stop, err := a.s.store.SaveReplyText(ctx, a.t.replyID, content, a.cur.snapshot(a))
 			cancel()
 			switch {
 			case errors.Is(err, errReplyGone):

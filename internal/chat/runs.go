@@ -70,6 +70,13 @@ func (r *run) finish() {
 	r.mu.Unlock()
 }
 
+// complete reports whether the log has its last event (the reply's final state is stored).
+func (r *run) complete() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.finished
+}
+
 // since returns the events after seq after, a channel closed when more arrive, and
 // whether the log is complete.
 func (r *run) since(after int) ([]event, <-chan struct{}, bool) {
@@ -179,6 +186,9 @@ type (
 		Result       string `json:"result"`
 		IsError      bool   `json:"is_error"`
 		WritesMemory bool   `json:"writes_memory"`
+		// Change and Undo: see ToolResult.
+		Change bool            `json:"change"`
+		Undo   json.RawMessage `json:"undo"`
 	}
 	usageEvent struct {
 		TokenTotals

@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -11,7 +12,10 @@ import (
 
 // beginReply checks that a turn may start (a provider, the owner, one reply at a time,
 // the plan's allowance), stores it and starts its reply.
-func (s *Service) beginReply(ctx context.Context, in turnInput) (*run, error) {
+func (s *Service) beginReply(ctx context.Context, in turnInput, opts SendOptions) (*run, error) {
+	if opts.Origin == "" {
+		opts.Origin = OriginChat
+	}
 	if len(s.models.Providers()) == 0 {
 		return nil, errNoProvider
 	}
@@ -25,24 +29,18 @@ func (s *Service) beginReply(ctx context.Context, in turnInput) (*run, error) {
 	if s.runs.isClosing() {
 		return nil, errRestarting
 	}
-	loc := s.store.UserLocation(ctx, in.userID)
+	loc := s.userLocation(ctx, in.userID)
 	if s.ledger != nil {
-		if err := s.ledger.ReserveTurn(ctx, in.userID, loc); err != nil {
+		if in.reserve, err = s.ledger.PrepareTurn(ctx, in.userID, loc); err != nil {
 			return nil, err
 		}
 	}
+	// BeginTurn claims the conversation and reserves the allowance in one transaction.
 	t, err := s.store.BeginTurn(ctx, in)
 	if err != nil {
-		// The turn was refused (e.g. another send took the conversation first): the
-		// message it reserved is given back.
-		if s.ledger != nil {
-			if rerr := s.ledger.ReleaseTurn(context.WithoutCancel(ctx), in.userID, loc); rerr != nil {
-				s.logger.Warn("giving back a reserved message failed", "error", rerr)
-			}
-		}
 		return nil, err
 	}
-	return s.startRun(t, loc), nil
+	return s.startRun(t, loc, opts), nil
 }
 
 // checkContent refuses a message that is empty, not text, or too long.
@@ -77,19 +75,58 @@ type ReplyEvent struct {
 	Text string
 }
 
+// SendOptions adjust one turn started from Go (a scheduled task's run). The zero value is
+// a user's ordinary message. They hold for every model call and tool step of the turn.
+type SendOptions struct {
+	// Origin is OriginChat (the default) or OriginTask; tools see it in ToolCall.Origin.
+	Origin string
+	// HistoryTurns > 0 limits the history sent to the model to the last N turns, this one
+	// included, with no summary of older turns (a task run: a fresh context with at most
+	// its last few results). 0: the usual history within the context budget.
+	HistoryTurns int
+	// ExcludeTools names tools this turn is not offered; a call of one is refused as an
+	// error result (task runs cannot create tasks).
+	ExcludeTools []string
+	// MaxTokens > 0 caps the turn's tokens: input (cache reads and writes included) and
+	// output across its model calls. Each call's output is capped to what is left, and
+	// once the budget is spent no further call starts: the reply ends failed with the
+	// code budget_exceeded, keeping its text and steps. A call may overshoot by at most
+	// its input, which is known only once it is sent.
+	MaxTokens int64
+}
+
 // SendMessage stores userID's message in one of their conversations and starts the
 // reply, exactly as POST /api/v1/conversations/{id}/messages does (same checks, same
 // plan limits). The reply is owned by the server: it goes on whether or not it is
 // followed.
 func (s *Service) SendMessage(ctx context.Context, userID, conversationID, content string) (*Reply, error) {
+	return s.SendMessageWith(ctx, userID, conversationID, content, SendOptions{})
+}
+
+// SendMessageWith is SendMessage with options for the turn.
+func (s *Service) SendMessageWith(ctx context.Context, userID, conversationID, content string, opts SendOptions) (*Reply, error) {
+	switch opts.Origin {
+	case "", OriginChat, OriginTask:
+	default:
+		return nil, fmt.Errorf("chat: send: unknown origin %q", opts.Origin)
+	}
+	if opts.HistoryTurns < 0 || opts.MaxTokens < 0 {
+		return nil, fmt.Errorf("chat: send: negative history turns or token budget")
+	}
 	if err := s.checkContent(content); err != nil {
 		return nil, err
 	}
-	rn, err := s.beginReply(ctx, turnInput{kind: turnSend, userID: userID, convID: conversationID, content: content})
+	rn, err := s.beginReply(ctx, turnInput{kind: turnSend, userID: userID, convID: conversationID, content: content}, opts)
 	if err != nil {
 		return nil, err
 	}
 	return &Reply{ID: rn.replyID, ConversationID: rn.convID, s: s, rn: rn}, nil
+}
+
+// CreateConversation starts an empty conversation for userID (a feature's own
+// conversation, such as a scheduled task's).
+func (s *Service) CreateConversation(ctx context.Context, userID, title string) (*Conversation, error) {
+	return s.store.CreateConversation(ctx, userID, title)
 }
 
 // Follow calls fn with each event of the reply, from the start, until the reply ends (nil),

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -27,22 +28,46 @@ type Memory interface {
 	Index(ctx context.Context, userID string) (string, error)
 }
 
-// Ledger is the usage ledger and plan limits: a turn is reserved before it starts, every
-// model call is recorded, fallbacks are limited per plan.
+// Ledger is the usage ledger and plan limits: a turn is reserved in the transaction that
+// claims its conversation, every model call is recorded (as it streams, and settled when
+// it ends), fallbacks are limited per plan.
 type Ledger interface {
-	// ReserveTurn checks and reserves the user's daily allowance for one turn (loc is the
-	// user's timezone, which decides when the day resets); errs quota_exceeded when spent.
-	ReserveTurn(ctx context.Context, userID string, loc *time.Location) error
-	// ReleaseTurn gives back a reservation whose turn never started.
-	ReleaseTurn(ctx context.Context, userID string, loc *time.Location) error
+	// PrepareTurn reads what reserving a turn of the user needs and returns the
+	// reservation to make in the transaction claiming the conversation: one message and
+	// an estimate of its tokens, or quota_exceeded when spent (tx is then rolled back).
+	PrepareTurn(ctx context.Context, userID string, loc *time.Location) (ReserveFunc, error)
 	// CheckTokens checks the token allowance before each further model call of a turn.
-	CheckTokens(ctx context.Context, userID string, loc *time.Location) error
-	// RecordCall adds one model call to the ledger.
+	CheckTokens(ctx context.Context, userID, replyID string, loc *time.Location) error
+	// RecordCall adds one model call of a held turn to the ledger.
 	RecordCall(ctx context.Context, c ModelCall) error
+	// SaveProgress keeps the figures of the call in progress with the turn's reservation,
+	// in tx (the periodic save of the reply's text), so a cut call is still counted.
+	SaveProgress(ctx context.Context, tx *sql.Tx, c ModelCall) error
+	// SettleTurn ends the turn's reservation in tx, recording a call it still holds;
+	// giveBack returns its message (a reply that failed before producing anything).
+	SettleTurn(ctx context.Context, tx *sql.Tx, replyID string, giveBack bool) error
+	// ForgetConversation removes a deleted conversation's usage totals and its name from
+	// the ledger, in tx (the deletion's transaction); the day's totals stay.
+	ForgetConversation(ctx context.Context, tx *sql.Tx, userID, convID string) error
 	// FallbackAllowed says whether the user may be served by a fallback provider now.
 	FallbackAllowed(ctx context.Context, userID string, loc *time.Location) (bool, error)
 	// MemoryLimits are the user's memory quotas from their plan.
 	MemoryLimits(ctx context.Context, userID string) (memory.Limits, error)
+}
+
+// ReserveFunc reserves a turn's allowance in the transaction that claims its conversation.
+type ReserveFunc func(ctx context.Context, tx *sql.Tx, h TurnHold) error
+
+// TurnHold is the reservation of one turn.
+type TurnHold struct {
+	ConversationID, ReplyID string
+	// Estimate is the tokens the turn is expected to use (see estimateTurn).
+	Estimate int64
+}
+
+// Timezones gives a user's timezone, which decides their local day.
+type Timezones interface {
+	UserLocation(ctx context.Context, userID string) (*time.Location, error)
 }
 
 // ModelCall is one model call to record in the usage ledger.
@@ -53,6 +78,8 @@ type ModelCall struct {
 	Usage                             llm.Usage
 	At                                time.Time
 	Loc                               *time.Location
+	// Seq is the call's index in its turn, from 0.
+	Seq int
 }
 
 // Deps is what the chat service needs from the rest of the application.
@@ -65,6 +92,12 @@ type Deps struct {
 	Memory Memory
 	// Ledger may be nil: no limits and no ledger (tests of the chat core alone).
 	Ledger Ledger
+	// Timezones gives users' timezones (the accounts service); nil: UTC.
+	Timezones Timezones
+	// InstanceFile keeps this instance's id across restarts (in the data directory), so
+	// that a restarted instance recognises the replies its previous run left streaming;
+	// empty: it does not, and waits for their heartbeat lease like any other instance's.
+	InstanceFile string
 	// RequireUser and RequireVerified guard the routes (signed in; and email verified,
 	// for sending).
 	RequireUser     func(http.Handler) http.Handler
@@ -86,6 +119,9 @@ type Service struct {
 	ledger Ledger
 	now    func() time.Time
 	deps   Deps
+
+	// tools are the tools the assistant may call (RegisterTool).
+	tools toolRegistry
 
 	base    context.Context
 	runs    registry
@@ -113,7 +149,13 @@ func New(d Deps) *Service {
 		models: d.Models, memory: d.Memory, ledger: d.Ledger, now: d.Now, deps: d,
 		base: context.WithoutCancel(d.StreamContext), writeTimeout: defaultWriteTimeout,
 	}
+	s.store.ledger = d.Ledger
+	s.store.instance = newID()
 	s.runs.init()
+	s.RegisterTool(currentTimeTool{now: d.Now})
+	if d.Memory != nil {
+		s.RegisterTool(memoryTool{memory: d.Memory, ledger: d.Ledger})
+	}
 	return s
 }
 

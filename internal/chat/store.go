@@ -17,6 +17,11 @@ type Store struct {
 	// writes counts write statements and transactions, txs the transactions among them
 	// (for the benchmark of writes per reply).
 	writes, txs atomic.Int64
+	// ledger, when set, takes part in the transactions that begin, save and end replies:
+	// reservations are made, progressed and settled with the reply's own state.
+	ledger Ledger
+	// instance identifies this process on the replies it generates (see Service.Recover).
+	instance string
 }
 
 // NewStore returns a store on d; now is the clock (time.Now when nil).

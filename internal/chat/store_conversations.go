@@ -88,14 +88,21 @@ func (s *Store) RenameConversation(ctx context.Context, userID, id, title string
 
 // DeleteConversation deletes a conversation with its messages, steps and feedback.
 func (s *Store) DeleteConversation(ctx context.Context, userID, id string) error {
-	n, err := s.exec(ctx, `DELETE FROM conversations WHERE user_id = $1 AND id = $2`, userID, id)
-	if err != nil {
-		return fmt.Errorf("chat: delete conversation: %w", err)
-	}
-	if n == 0 {
-		return errs.NotFoundf("conversation not found")
-	}
-	return nil
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM conversations WHERE user_id = $1 AND id = $2`, userID, id)
+		if err != nil {
+			return fmt.Errorf("chat: delete conversation: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errs.NotFoundf("conversation not found")
+		}
+		if s.ledger != nil {
+			// Its usage leaves with it: the totals of the day stay, nothing names it.
+			return s.ledger.ForgetConversation(ctx, tx, userID, id)
+		}
+		return nil
+	})
+	return err
 }
 
 // ListOptions page through conversations.

@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -66,10 +67,20 @@ type Step struct {
 	IsError    bool   `json:"is_error"`
 	// WritesMemory marks calls that changed the user's memory (shown to the user).
 	WritesMemory bool `json:"writes_memory"`
+	// Change marks calls that changed the user's data (memory writes among them); Undo,
+	// when not null, is the action the UI offers to undo it (see ToolResult).
+	Change bool            `json:"change"`
+	Undo   json.RawMessage `json:"undo"`
 
 	seq        int
 	round      int
 	textOffset int
+}
+
+// resultEvent is the step's tool_result event.
+func (st Step) resultEvent() toolResultEvent {
+	return toolResultEvent{ToolCallID: st.ToolCallID, Tool: st.Tool, Result: st.Result, IsError: st.IsError,
+		WritesMemory: st.WritesMemory, Change: st.Change, Undo: st.Undo}
 }
 
 const messageColumns = `id, conversation_id, user_id, seq, role, content, status, error_code, error_message,
@@ -211,7 +222,7 @@ func inList(n, k int) string {
 // steps loads the steps of the given messages, grouped by message.
 func (s *Store) steps(ctx context.Context, userID string, ids []any) (map[string][]Step, error) {
 	rows, err := s.db.R.QueryContext(ctx, `SELECT message_id, seq, round, text_offset, tool_call_id, tool_name,
-		input, result, is_error, writes_memory FROM message_steps
+		input, result, is_error, writes_memory, changes_data, undo FROM message_steps
 		WHERE user_id = $1 AND message_id IN (`+inList(2, len(ids))+`) ORDER BY message_id, seq`,
 		append([]any{userID}, ids...)...)
 	if err != nil {
@@ -222,9 +233,13 @@ func (s *Store) steps(ctx context.Context, userID string, ids []any) (map[string
 	for rows.Next() {
 		var id string
 		var st Step
+		var undo string
 		if err := rows.Scan(&id, &st.seq, &st.round, &st.textOffset, &st.ToolCallID, &st.Tool,
-			&st.Input, &st.Result, &st.IsError, &st.WritesMemory); err != nil {
+			&st.Input, &st.Result, &st.IsError, &st.WritesMemory, &st.Change, &undo); err != nil {
 			return nil, fmt.Errorf("chat: read steps: %w", err)
+		}
+		if undo != "" {
+			st.Undo = json.RawMessage(undo)
 		}
 		out[id] = append(out[id], st)
 	}

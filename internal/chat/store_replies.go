@@ -16,17 +16,25 @@ import (
 var errReplyGone = errors.New("chat: reply no longer in progress")
 
 // SaveReplyText stores the text generated so far (a batch) and refreshes the reply's
-// heartbeat. It reports whether a stop was requested (possibly on another instance).
-func (s *Store) SaveReplyText(ctx context.Context, replyID, content string) (stopRequested bool, err error) {
+// heartbeat; with a ledger, the model call in progress (call, when it has a provider)
+// is kept with the turn's reservation in the same transaction. It reports whether a stop
+// was requested (possibly on another instance).
+func (s *Store) SaveReplyText(ctx context.Context, replyID, content string, call *ModelCall) (stopRequested bool, err error) {
 	var stopAt sql.NullInt64
 	// Periodic saves of many replies share commits (db.Tx groups concurrent writes).
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `UPDATE messages SET content = $2, updated_at = $3
 			WHERE id = $1 AND status = 'streaming' RETURNING stop_requested_at`, replyID, content, db.Millis(s.now())).Scan(&stopAt)
-		if err == nil {
-			s.notifyReply(ctx, tx, replyID)
+		if err != nil {
+			return err
 		}
-		return err
+		if s.ledger != nil && call != nil && call.Provider != "" {
+			if err := s.ledger.SaveProgress(ctx, tx, *call); err != nil {
+				return err
+			}
+		}
+		s.notifyReply(ctx, tx, replyID)
+		return nil
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, errReplyGone
@@ -50,10 +58,10 @@ func (s *Store) AddStep(ctx context.Context, userID, replyID, content string, st
 			return errReplyGone
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO message_steps (id, message_id, user_id, seq, round, text_offset,
-			tool_call_id, tool_name, input, result, is_error, writes_memory, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+			tool_call_id, tool_name, input, result, is_error, writes_memory, changes_data, undo, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 			newID(), replyID, userID, st.seq, st.round, st.textOffset, st.ToolCallID, st.Tool, st.Input, st.Result,
-			st.IsError, st.WritesMemory, now)
+			st.IsError, st.WritesMemory, st.Change, string(st.Undo), now)
 		if err != nil {
 			return fmt.Errorf("chat: save step: %w", err)
 		}
@@ -71,6 +79,9 @@ type replyOutcome struct {
 	provider, model         string
 	fallback                bool
 	usage                   TokenTotals
+	// giveBack returns the turn's message to the user's allowance (a reply that failed
+	// before producing anything).
+	giveBack bool
 }
 
 // FinishReply stores a reply's final state and releases its conversation. A reply that
@@ -94,6 +105,11 @@ func (s *Store) FinishReply(ctx context.Context, o replyOutcome) error {
 			o.usage.InputTokens, o.usage.OutputTokens, o.usage.CacheReadTokens, o.usage.CacheWriteTokens)
 		if err != nil {
 			return fmt.Errorf("chat: finish reply: %w", err)
+		}
+		if s.ledger != nil {
+			if err := s.ledger.SettleTurn(ctx, tx, o.replyID, o.giveBack); err != nil {
+				return err
+			}
 		}
 		s.notifyReply(ctx, tx, o.replyID)
 		return nil
@@ -162,22 +178,45 @@ func (s *Store) Heartbeat(ctx context.Context, replyIDs []string) ([]string, err
 const interruptedMessage = "The server stopped while this reply was being written; the text so far is kept. Regenerate to get a full reply."
 
 // MarkInterrupted marks every reply still streaming whose heartbeat is older than
-// staleBefore (all of them, with the zero time) as interrupted, keeping its text, and
-// releases their conversations. It returns how many replies it marked.
-func (s *Store) MarkInterrupted(ctx context.Context, staleBefore time.Time) (int64, error) {
+// staleBefore (all of them, with the zero time), or that one of instances generated, as
+// interrupted, keeping its text, and
+// releases their conversations. Their reservations are settled in the same transaction,
+// so the tokens a cut reply consumed are recorded, once. It returns how many replies it
+// marked.
+func (s *Store) MarkInterrupted(ctx context.Context, staleBefore time.Time, instances ...string) (int64, error) {
 	cutoff := int64(1 << 62)
 	if !staleBefore.IsZero() {
 		cutoff = db.Millis(staleBefore)
 	}
+	args := []any{cutoff, interruptedMessage, db.Millis(s.now())}
+	mine := ""
+	for _, id := range instances {
+		if id != "" { // replies from before instances were recorded have none
+			args = append(args, id)
+		}
+	}
+	if len(args) > 3 {
+		mine = ` OR instance_id IN (` + inList(4, len(args)-3) + `)`
+	}
 	var n int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE messages SET status = 'interrupted', error_code = 'interrupted',
-			error_message = $2, updated_at = $3 WHERE status = 'streaming' AND updated_at < $1`,
-			cutoff, interruptedMessage, db.Millis(s.now()))
+		rows, err := tx.QueryContext(ctx, `UPDATE messages SET status = 'interrupted', error_code = 'interrupted',
+			error_message = $2, updated_at = $3 WHERE status = 'streaming' AND (updated_at < $1`+mine+`) RETURNING id`, args...)
 		if err != nil {
 			return err
 		}
-		n, _ = res.RowsAffected()
+		ids, err := scanIDs(rows)
+		if err != nil {
+			return err
+		}
+		n = int64(len(ids))
+		if s.ledger != nil {
+			for _, id := range ids {
+				if err := s.ledger.SettleTurn(ctx, tx, id, false); err != nil {
+					return err
+				}
+			}
+		}
 		_, err = tx.ExecContext(ctx, `UPDATE conversations SET active_reply_id = NULL WHERE active_reply_id IS NOT NULL
 			AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = conversations.active_reply_id AND m.status = 'streaming')`)
 		return err
@@ -186,6 +225,20 @@ func (s *Store) MarkInterrupted(ctx context.Context, staleBefore time.Time) (int
 		return 0, fmt.Errorf("chat: mark interrupted replies: %w", err)
 	}
 	return n, nil
+}
+
+// scanIDs reads a column of ids and closes rows.
+func scanIDs(rows *sql.Rows) ([]string, error) {
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 // SaveSummary stores a conversation's summary of every message up to seq through.

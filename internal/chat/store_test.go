@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -40,7 +41,7 @@ func TestLivenessAcrossInstances(t *testing.T) {
 			return tr
 		}
 		alive, dead := begin(), begin()
-		if _, err := st.SaveReplyText(ctx, dead.replyID, "partial text"); err != nil {
+		if _, err := st.SaveReplyText(ctx, dead.replyID, "partial text", nil); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := st.BeginTurn(ctx, turnInput{kind: turnSend, userID: userID, convID: dead.conv.ID, content: "again"}); err != errBusy {
@@ -67,11 +68,79 @@ func TestLivenessAcrossInstances(t *testing.T) {
 		if a, _ := st.Message(ctx, userID, alive.replyID); a.Status != StatusStreaming {
 			t.Fatalf("the live reply became %s", a.Status)
 		}
-		if _, err := st.SaveReplyText(ctx, dead.replyID, "late"); err != errReplyGone {
+		if _, err := st.SaveReplyText(ctx, dead.replyID, "late", nil); err != errReplyGone {
 			t.Fatalf("saving into an interrupted reply: %v", err)
 		}
 		if _, err := st.BeginTurn(ctx, turnInput{kind: turnSend, userID: userID, convID: dead.conv.ID, content: "again"}); err != nil {
 			t.Fatalf("the conversation was not released: %v", err)
+		}
+	})
+}
+
+// TestRestartedInstanceFreesItsOwnReplies: on PostgreSQL a restarted instance marks the
+// replies its previous run left streaming interrupted at once, without waiting for their
+// lease; another live instance's reply is left alone until its heartbeat goes stale, which
+// takes seconds.
+func TestRestartedInstanceFreesItsOwnReplies(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+		deps := Deps{DB: d, Now: func() time.Time { return now }, InstanceFile: filepath.Join(t.TempDir(), "instance")}
+		userID := testUser(t, d)
+		begin := func(s *Service) *turn {
+			c, err := s.store.CreateConversation(ctx, userID, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr, err := s.store.BeginTurn(ctx, turnInput{kind: turnSend, userID: userID, convID: c.ID, content: "hi"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tr
+		}
+		first := New(deps)
+		if err := first.Recover(ctx); err != nil {
+			t.Fatal(err)
+		}
+		other := New(Deps{DB: d, Now: deps.Now}) // another instance, alive
+		own, theirs := begin(first), begin(other)
+
+		// The first instance is killed and restarts at once, with its data directory.
+		now = now.Add(time.Second)
+		restarted := New(deps)
+		if err := restarted.Recover(ctx); err != nil {
+			t.Fatal(err)
+		}
+		status := func(tr *turn) string {
+			m, err := restarted.store.Message(ctx, userID, tr.replyID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m.Status
+		}
+		if st := status(own); st != StatusInterrupted {
+			t.Fatalf("the restarted instance's own orphan is %s, want interrupted at once", st)
+		}
+		if _, err := restarted.store.BeginTurn(ctx, turnInput{kind: turnSend, userID: userID, convID: own.conv.ID, content: "again"}); err != nil {
+			t.Fatalf("its conversation is still taken: %v", err)
+		}
+		want := StatusStreaming
+		if d.Dialect == db.SQLite {
+			want = StatusInterrupted // one instance only: every streaming reply is orphaned
+		}
+		if st := status(theirs); st != want {
+			t.Fatalf("another instance's reply is %s, want %s", st, want)
+		}
+		// Another instance's dead reply is freed once its lease of a few seconds expires.
+		now = now.Add(staleAfter)
+		if _, err := restarted.store.MarkInterrupted(ctx, now.Add(-staleAfter)); err != nil {
+			t.Fatal(err)
+		}
+		if st := status(theirs); st != StatusInterrupted {
+			t.Fatalf("after %s another instance's dead reply is %s", staleAfter+time.Second, st)
+		}
+		if staleAfter > 10*time.Second {
+			t.Fatalf("a dead instance's replies hold their conversations for %s", staleAfter)
 		}
 	})
 }

@@ -8,6 +8,7 @@ import (
 
 	"myally.app/ally/internal/db"
 	"myally.app/ally/internal/errs"
+	"myally.app/ally/internal/llm"
 )
 
 // turnKind is how a turn begins.
@@ -30,6 +31,8 @@ type turnInput struct {
 	content string
 	// editID is the user message to change (turnEdit).
 	editID string
+	// reserve, when set, reserves the turn's allowance once the conversation is claimed.
+	reserve ReserveFunc
 }
 
 // turn is a begun turn: the user message it answers and the reply being generated.
@@ -70,6 +73,13 @@ func (s *Store) BeginTurn(ctx context.Context, in turnInput) (*turn, error) {
 		if err != nil {
 			return err
 		}
+		if in.reserve != nil {
+			// Only a turn that has claimed its conversation reserves quota, in the same
+			// transaction: a refused send (busy, over a limit) changes nothing.
+			if err := in.reserve(ctx, tx, TurnHold{ConversationID: in.convID, ReplyID: t.replyID, Estimate: estimateTurn(in, last)}); err != nil {
+				return err
+			}
+		}
 		var seq int64
 		switch in.kind {
 		case turnSend:
@@ -107,8 +117,8 @@ func (s *Store) BeginTurn(ctx context.Context, in turnInput) (*turn, error) {
 				return err
 			}
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO messages (id, conversation_id, user_id, seq, role, content, status, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, 'assistant', '', 'streaming', $5, $5)`, t.replyID, in.convID, in.userID, t.user.seq+1, now)
+		_, err = tx.ExecContext(ctx, `INSERT INTO messages (id, conversation_id, user_id, seq, role, content, status, instance_id, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, 'assistant', '', 'streaming', $6, $5, $5)`, t.replyID, in.convID, in.userID, t.user.seq+1, now, s.instance)
 		if err != nil {
 			return err
 		}
@@ -124,6 +134,27 @@ func (s *Store) BeginTurn(ctx context.Context, in turnInput) (*turn, error) {
 	t.user.userID, t.user.Steps = in.userID, []Step{}
 	return t, nil
 }
+
+// estimateTurn is the tokens a turn is expected to count against the daily limit, reserved
+// while it runs: the context of the previous reply (what it read and wrote, which the next
+// call reads again), the new message at about four characters a token, and the most one
+// model call may write (llm.DefaultMaxTokens). It errs on the high side: a turn of
+// several tool steps reads its context again for each.
+func estimateTurn(in turnInput, last []*Message) int64 {
+	n := int64(llm.DefaultMaxTokens) + textTokens(len(in.content))
+	for _, m := range last {
+		if m.Role == RoleAssistant {
+			n += m.Usage.InputTokens + m.Usage.CacheWriteTokens + m.Usage.OutputTokens
+			break
+		}
+	}
+	return n
+}
+
+// textTokens is the tokens of n bytes of text, at four bytes a token (rounded up):
+// the figure used where a provider's own count is not known (a call cut by a stop or a
+// crash before its final usage).
+func textTokens(n int) int64 { return int64((n + 3) / 4) }
 
 // lastMessages returns the last two messages of a conversation, newest first.
 func lastMessages(ctx context.Context, tx *sql.Tx, userID, convID string) ([]*Message, error) {

@@ -17,14 +17,20 @@ const maxSummaryTokens = 1024
 // budget. When the messages since the last summary overflow the budget, the older ones
 // are folded into the stored summary (once: later turns reuse it), keeping the newest
 // half of the budget verbatim. A turn's cost so stays flat however long the conversation.
+// With SendOptions.HistoryTurns, only the last turns are sent (within the budget), with no
+// summary, and nothing is summarised.
 func (a *agentRun) history(ctx context.Context) (string, []llm.Message, error) {
 	conv, budget := a.t.conv, a.s.cfg.ContextTokens
-	w, err := a.s.store.recentMessages(ctx, conv.userID, conv.ID, conv.summaryThrough, a.t.replyID, budget)
+	after, summary, turns := conv.summaryThrough, conv.summary, a.opts.HistoryTurns
+	if turns > 0 {
+		after, summary = 0, ""
+	}
+	w, err := a.s.store.recentMessages(ctx, conv.userID, conv.ID, after, a.t.replyID, budget, turns)
 	if err != nil {
 		return "", nil, err
 	}
-	summary, recent := conv.summary, w.messages
-	if w.overflow {
+	recent := w.messages
+	if w.overflow && turns == 0 {
 		keep := keepFrom(recent, budget/2)
 		if s, err := a.summarise(ctx, recent[keep].seq); err != nil {
 			// The reply goes on with the recent turns alone; the next turn tries again.

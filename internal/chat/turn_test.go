@@ -114,15 +114,17 @@ func TestToolLoopEditsMemory(t *testing.T) {
 					t.Fatalf("tool call = %+v", call)
 				}
 				var result struct {
-					IsError      bool `json:"is_error"`
-					WritesMemory bool `json:"writes_memory"`
+					IsError      bool            `json:"is_error"`
+					WritesMemory bool            `json:"writes_memory"`
+					Change       bool            `json:"change"`
+					Undo         json.RawMessage `json:"undo"`
 				}
 				for _, e := range st.events {
 					if e.Name == "tool_result" {
 						e.decode(t, &result)
 					}
 				}
-				if result.IsError || !result.WritesMemory {
+				if result.IsError || !result.WritesMemory || !result.Change || string(result.Undo) != "null" {
 					t.Fatalf("tool result = %+v", result)
 				}
 				if !strings.Contains(st.text(), "Done: I have saved that to memory.") {
@@ -130,7 +132,7 @@ func TestToolLoopEditsMemory(t *testing.T) {
 				}
 				ms := messages(t, s, token, conv)
 				reply := ms[len(ms)-1]
-				if len(reply.Steps) != 1 || !reply.Steps[0].WritesMemory || reply.Provider != p.name {
+				if len(reply.Steps) != 1 || !reply.Steps[0].WritesMemory || !reply.Steps[0].Change || string(reply.Steps[0].Undo) != "null" || reply.Provider != p.name {
 					t.Fatalf("stored reply = %+v", reply)
 				}
 				if strings.Contains(s.Logs.String(), "green tea") {

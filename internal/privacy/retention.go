@@ -31,14 +31,16 @@ func (r RetentionRule) Describe() string {
 func (r RetentionRule) cutoff(now time.Time) time.Time { return now.AddDate(0, -r.Months, -r.Days) }
 
 // Retention lists the retention rules this package applies. Usage is aggregated into
-// daily rows (usage_daily) as it is recorded; the raw ledger and the aggregates each go
-// after 12 months; feedback goes after 12 months. Sent and queued email (the outbox holds
-// addresses and, with the outbox sender, whole messages with single-use links) goes after
-// 30 days. Sign-in history (90 days) is kept by the accounts feature's own retention job,
+// daily rows (usage_daily) and per-conversation rows (usage_conversations) as it is
+// recorded; the raw ledger and the aggregates each go after 12 months (a conversation's
+// totals 12 months after its last model call); feedback goes after 12 months. Sent and
+// queued email (the outbox holds addresses and, with the outbox sender, whole messages
+// with single-use links) goes after 30 days. Sign-in history (90 days) is kept by the accounts feature's own retention job,
 // registered with AddRetention.
 var Retention = []RetentionRule{
 	{Table: "usage_events", Column: "created_at", Months: 12},
 	{Table: "usage_daily", Column: "day", Day: true, Months: 12},
+	{Table: "usage_conversations", Column: "updated_at", Months: 12},
 	{Table: "message_feedback", Column: "created_at", Months: 12},
 	{Table: "mail_outbox", Column: "created_at", Days: 30},
 }

@@ -12,7 +12,8 @@ import (
 )
 
 // TestRetention: with the clock at a fixed day, rows just past their rule's age go and rows
-// just within it stay: raw usage, daily usage aggregates and feedback after 12 months,
+// just within it stay: raw usage, daily and per-conversation usage aggregates (by their
+// last activity) and feedback after 12 months,
 // email after 30 days (sign-in history is the accounts feature's own job). Nothing else is
 // touched.
 func TestRetention(t *testing.T) {
@@ -35,6 +36,7 @@ func TestRetention(t *testing.T) {
 			exec(`INSERT INTO usage_events (id, user_id, provider, model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_micros, day, created_at)
 				VALUES ($1, 'u', 'anthropic', 'm', 1, 1, 0, 0, 1, $2, $3)`, id, at.Format("2006-01-02"), db.Millis(at))
 			exec(`INSERT INTO message_feedback (message_id, user_id, rating, reason, created_at) VALUES ('m', 'u', 'up', $1, $2)`, id, db.Millis(at))
+			exec(`INSERT INTO usage_conversations (user_id, conversation_id, updated_at) VALUES ('u', $1, $2)`, id, db.Millis(at))
 		}
 		for i, at := range []time.Time{now.AddDate(0, 0, -30).Add(-time.Hour), now.AddDate(0, 0, -30).Add(time.Hour)} {
 			exec(`INSERT INTO mail_outbox (id, user_id, kind, to_addr, subject, text_body, html_body, created_at)
@@ -52,7 +54,7 @@ func TestRetention(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, table := range []string{"usage_events", "usage_daily", "message_feedback", "mail_outbox"} {
+		for _, table := range []string{"usage_events", "usage_daily", "usage_conversations", "message_feedback", "mail_outbox"} {
 			if got[table] != 1 {
 				t.Errorf("%s: retention deleted %d rows, want 1", table, got[table])
 			}

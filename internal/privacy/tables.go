@@ -32,13 +32,14 @@ var Tables = []Table{
 	// Conversations.
 	UserTable("conversations", "conversations", ByUserID(), OrderBy("created_at, id")),
 	UserTable("messages", "messages", Via("conversation_id", "conversations", "id", ByUserID()), OrderBy("conversation_id, seq"), Booleans("fallback")),
-	UserTable("message_steps", "tool_steps", Via("message_id", "messages", "id", Via("conversation_id", "conversations", "id", ByUserID())), OrderBy("message_id, seq"), Booleans("is_error", "writes_memory")),
+	UserTable("message_steps", "tool_steps", Via("message_id", "messages", "id", Via("conversation_id", "conversations", "id", ByUserID())), OrderBy("message_id, seq"), Booleans("is_error", "writes_memory", "changes_data")),
 	UserTable("message_feedback", "feedback", ByUserID(), OrderBy("id")),
 
 	// Usage.
 	UserTable("usage_events", "usage_events", ByUserID(), OrderBy("created_at, id")),
 	UserTable("usage_daily", "usage_daily", ByUserID(), OrderBy("day")),
 	UserTable("usage_conversations", "usage_conversations", ByUserID(), OrderBy("conversation_id")),
+	UserTable("usage_reservations", "usage_reservations", ByUserID(), OrderBy("created_at, message_id"), Booleans("fallback")),
 
 	// Scheduled tasks: the definitions, their runs and the deliveries of each run's result.
 	UserTable("tasks", "tasks", ByUserID(), OrderBy("created_at, id"), Booleans("enabled", "paused_by_deletion")),

@@ -22,6 +22,10 @@ type Call struct {
 	// decides the day it counts for (nil: read it).
 	At  time.Time
 	Loc *time.Location
+	// Held marks the Seq-th call (from 0) of a turn holding a reservation (ReserveTurn,
+	// keyed by MessageID): recording it takes its figures out of the reservation.
+	Held bool
+	Seq  int
 }
 
 // Record stores one ledger row for the call with its estimated cost and adds it to the
@@ -41,26 +45,46 @@ func (s *Service) Record(ctx context.Context, c Call) error {
 	if at.IsZero() {
 		at = s.now()
 	}
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if c.Held {
+			// The call of a turn holding a reservation: its figures so far leave the
+			// reservation in the same transaction, so a call is counted exactly once
+			// even if the turn is cut right after.
+			res, err := tx.ExecContext(ctx, `UPDATE usage_reservations SET recorded_calls = $2 + 1, pending_call = -1,
+				provider = '', model = '', fallback = FALSE, input_tokens = 0, output_tokens = 0,
+				cache_read_tokens = 0, cache_write_tokens = 0, updated_at = $3
+				WHERE message_id = $1 AND recorded_calls <= $2`, c.MessageID, c.Seq, db.Millis(at))
+			if err != nil {
+				return fmt.Errorf("usage: record call: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return nil // already settled, with this call in it
+			}
+		}
+		return s.recordIn(ctx, tx, c, Day(at, loc), at)
+	})
+}
+
+// recordIn stores the ledger row of c and adds it to the totals of day, in tx.
+func (s *Service) recordIn(ctx context.Context, tx *sql.Tx, c Call, day string, at time.Time) error {
 	price, ok := s.prices.Lookup(c.Model)
 	if !ok {
 		s.Logger.Warn("no price for model; its cost is recorded as zero (set ALLY_MODEL_PRICES)", "model", c.Model, "provider", c.Provider)
 	}
 	cost := price.CostMicros(c.Input, c.Output, c.CacheRead, c.CacheWrite)
-	day := Day(at, loc)
 	fallback := int64(0)
 	if c.Fallback {
 		fallback = 1
 	}
 	ms := db.Millis(at)
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO usage_events (id, user_id, conversation_id, message_id, provider, model, fallback,
+	if _, err := tx.ExecContext(ctx, `INSERT INTO usage_events (id, user_id, conversation_id, message_id, provider, model, fallback,
 			input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_micros, day, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-			rand.Text(), c.UserID, c.ConversationID, c.MessageID, c.Provider, c.Model, c.Fallback,
-			c.Input, c.Output, c.CacheRead, c.CacheWrite, cost, day, ms); err != nil {
-			return fmt.Errorf("usage: record call: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO usage_daily (user_id, day, model_calls, fallback_calls,
+		rand.Text(), c.UserID, c.ConversationID, c.MessageID, c.Provider, c.Model, c.Fallback,
+		c.Input, c.Output, c.CacheRead, c.CacheWrite, cost, day, ms); err != nil {
+		return fmt.Errorf("usage: record call: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO usage_daily (user_id, day, model_calls, fallback_calls,
 			input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_micros, updated_at)
 			VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9)
 			ON CONFLICT (user_id, day) DO UPDATE SET
@@ -72,13 +96,13 @@ func (s *Service) Record(ctx context.Context, c Call) error {
 				cache_write_tokens = usage_daily.cache_write_tokens + excluded.cache_write_tokens,
 				cost_micros = usage_daily.cost_micros + excluded.cost_micros,
 				updated_at = excluded.updated_at`,
-			c.UserID, day, fallback, c.Input, c.Output, c.CacheRead, c.CacheWrite, cost, ms); err != nil {
-			return fmt.Errorf("usage: add to daily totals: %w", err)
-		}
-		if c.ConversationID == "" {
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO usage_conversations (user_id, conversation_id, model_calls,
+		c.UserID, day, fallback, c.Input, c.Output, c.CacheRead, c.CacheWrite, cost, ms); err != nil {
+		return fmt.Errorf("usage: add to daily totals: %w", err)
+	}
+	if c.ConversationID == "" {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO usage_conversations (user_id, conversation_id, model_calls,
 			input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_micros, updated_at)
 			VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8)
 			ON CONFLICT (user_id, conversation_id) DO UPDATE SET
@@ -89,9 +113,8 @@ func (s *Service) Record(ctx context.Context, c Call) error {
 				cache_write_tokens = usage_conversations.cache_write_tokens + excluded.cache_write_tokens,
 				cost_micros = usage_conversations.cost_micros + excluded.cost_micros,
 				updated_at = excluded.updated_at`,
-			c.UserID, c.ConversationID, c.Input, c.Output, c.CacheRead, c.CacheWrite, cost, ms); err != nil {
-			return fmt.Errorf("usage: add to conversation totals: %w", err)
-		}
-		return nil
-	})
+		c.UserID, c.ConversationID, c.Input, c.Output, c.CacheRead, c.CacheWrite, cost, ms); err != nil {
+		return fmt.Errorf("usage: add to conversation totals: %w", err)
+	}
+	return nil
 }

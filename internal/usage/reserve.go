@@ -47,45 +47,64 @@ func (s *Service) reserve(ctx context.Context, userID string, loc *time.Location
 		return err
 	}
 	now := s.now()
-	day := Day(now, loc)
-	lim := plan.Limits
-	var used Totals
-	var usedMessages int64
-	passed := false
+	var q quota
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO usage_daily (user_id, day, updated_at) VALUES ($1, $2, $3)
-			ON CONFLICT (user_id, day) DO NOTHING`, userID, day, db.Millis(now)); err != nil {
-			return fmt.Errorf("usage: reserve: %w", err)
-		}
-		// The WHERE clause is the check: on PostgreSQL a concurrent reservation waits for
-		// this row and re-evaluates it after this one commits.
-		res, err := tx.ExecContext(ctx, `UPDATE usage_daily SET messages = messages + $3, updated_at = $4
-			WHERE user_id = $1 AND day = $2
-			  AND (CAST($5 AS BIGINT) < 0 OR messages + $3 <= CAST($5 AS BIGINT))
-			  AND (CAST($6 AS BIGINT) < 0 OR input_tokens + output_tokens + cache_write_tokens < CAST($6 AS BIGINT))`,
-			userID, day, messages, db.Millis(now), lim.MessagesPerDay, lim.TokensPerDay)
-		if err != nil {
-			return fmt.Errorf("usage: reserve: %w", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return fmt.Errorf("usage: reserve: %w", err)
-		}
-		if passed = n == 1; passed {
-			return nil
-		}
-		return tx.QueryRowContext(ctx, `SELECT messages, input_tokens, output_tokens, cache_write_tokens FROM usage_daily
-			WHERE user_id = $1 AND day = $2`, userID, day).
-			Scan(&usedMessages, &used.InputTokens, &used.OutputTokens, &used.CacheWriteTokens)
+		q, err = s.reserveIn(ctx, tx, plan.Limits, userID, Day(now, loc), now, messages, 0, 0)
+		return err
 	})
-	if err != nil || passed {
+	if err != nil || q.passed {
 		return err
 	}
+	return q.refusal(plan, messages, nextMidnight(now, loc))
+}
+
+// quota is the outcome of a conditional reservation.
+type quota struct {
+	passed       bool
+	usedMessages int64
+}
+
+// refusal is the quota_exceeded error of a reservation that did not pass.
+func (q quota) refusal(plan Plan, messages int64, reset time.Time) error {
 	which := LimitTokens
-	if lim.MessagesPerDay != Unlimited && usedMessages+messages > lim.MessagesPerDay {
+	if plan.Limits.MessagesPerDay != Unlimited && q.usedMessages+messages > plan.Limits.MessagesPerDay {
 		which = LimitMessages
 	}
-	return quotaError(plan, which, nextMidnight(now, loc))
+	return quotaError(plan, which, reset)
+}
+
+// reserveIn counts messages and reserves tokens on the user's day if the limits allow, in
+// tx. The token check is on what the day has used and reserved, less own (the caller's
+// own reservation, which must not refuse its own turn): a turn may start while the day is
+// under its limit, and then counts its estimate against the turns after it.
+func (s *Service) reserveIn(ctx context.Context, tx *sql.Tx, lim Limits, userID, day string, now time.Time, messages, tokens, own int64) (quota, error) {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO usage_daily (user_id, day, updated_at) VALUES ($1, $2, $3)
+		ON CONFLICT (user_id, day) DO NOTHING`, userID, day, db.Millis(now)); err != nil {
+		return quota{}, fmt.Errorf("usage: reserve: %w", err)
+	}
+	// The WHERE clause is the check: on PostgreSQL a concurrent reservation waits for
+	// this row and re-evaluates it after this one commits. Reservations live in the same
+	// row for that reason.
+	res, err := tx.ExecContext(ctx, `UPDATE usage_daily SET messages = messages + $3, reserved_tokens = reserved_tokens + $7, updated_at = $4
+		WHERE user_id = $1 AND day = $2
+		  AND (CAST($5 AS BIGINT) < 0 OR messages + $3 <= CAST($5 AS BIGINT))
+		  AND (CAST($6 AS BIGINT) < 0 OR input_tokens + output_tokens + cache_write_tokens + reserved_tokens - $8 < CAST($6 AS BIGINT))`,
+		userID, day, messages, db.Millis(now), lim.MessagesPerDay, lim.TokensPerDay, tokens, own)
+	if err != nil {
+		return quota{}, fmt.Errorf("usage: reserve: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return quota{}, fmt.Errorf("usage: reserve: %w", err)
+	}
+	if n == 1 {
+		return quota{passed: true}, nil
+	}
+	var q quota
+	if err := tx.QueryRowContext(ctx, `SELECT messages FROM usage_daily WHERE user_id = $1 AND day = $2`, userID, day).Scan(&q.usedMessages); err != nil {
+		return quota{}, fmt.Errorf("usage: reserve: %w", err)
+	}
+	return q, nil
 }
 
 // Release gives back a message reserved today by Reserve, for a turn that ended before

@@ -24,6 +24,14 @@ type Service struct {
 	now    func() time.Time
 	// Logger receives operational warnings (a model without a price); never content.
 	Logger *slog.Logger
+	// Timezones gives users' timezones (the accounts service). Unset, usage reads
+	// users.timezone itself (tests of usage alone).
+	Timezones Timezones
+}
+
+// Timezones gives a user's timezone (UTC when unknown; not_found for no such user).
+type Timezones interface {
+	UserLocation(ctx context.Context, userID string) (*time.Location, error)
 }
 
 // NewService returns a Service on d with the configured plans and prices; now is the
@@ -57,9 +65,12 @@ func (s *Service) PlanFor(ctx context.Context, userID string) (Plan, error) {
 	return s.plans.Get(id), nil
 }
 
-// Location returns the user's timezone (users.timezone); an unknown name falls back to
-// UTC rather than failing a turn.
+// Location returns the user's timezone (from Timezones, else users.timezone); an unknown
+// name falls back to UTC rather than failing a turn.
 func (s *Service) Location(ctx context.Context, userID string) (*time.Location, error) {
+	if s.Timezones != nil {
+		return s.Timezones.UserLocation(ctx, userID)
+	}
 	var name string
 	err := s.db.R.QueryRowContext(ctx, `SELECT timezone FROM users WHERE id = $1`, userID).Scan(&name)
 	if errors.Is(err, sql.ErrNoRows) {
