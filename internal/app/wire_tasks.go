@@ -83,8 +83,10 @@ func (a taskAssistant) ReplyText(ctx context.Context, userID, messageID string) 
 	return msg.Content, nil
 }
 
-// MarkUnread: chat keeps no unread marker yet; the result is in the conversation.
-func (a taskAssistant) MarkUnread(ctx context.Context, userID, convID string) error { return nil }
+// MarkUnread marks the task's conversation unread in chat: the in-app delivery.
+func (a taskAssistant) MarkUnread(ctx context.Context, userID, convID string) error {
+	return a.chat.MarkUnread(ctx, userID, convID)
+}
 
 // taskAccounts reads account standing from auth.
 type taskAccounts struct{ m *Main }

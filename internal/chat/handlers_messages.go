@@ -143,7 +143,8 @@ func (s *Service) getMessage(w http.ResponseWriter, r *http.Request) {
 	httpx.JSON(w, http.StatusOK, m)
 }
 
-// listMessages handles GET /api/v1/conversations/{id}/messages?before=&limit=.
+// listMessages handles GET /api/v1/conversations/{id}/messages?before=&limit=; the user
+// has now seen the conversation, so its unread mark goes.
 func (s *Service) listMessages(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit, err := httpx.Limit(r, 100, 500)
@@ -151,8 +152,13 @@ func (s *Service) listMessages(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, err)
 		return
 	}
-	page, err := s.store.Messages(r.Context(), s.userID(r), r.PathValue("id"), q.Get("before"), limit)
+	userID, id := s.userID(r), r.PathValue("id")
+	page, err := s.store.Messages(r.Context(), userID, id, q.Get("before"), limit)
 	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	if err := s.store.MarkRead(r.Context(), userID, id); err != nil {
 		httpx.Error(w, r, err)
 		return
 	}

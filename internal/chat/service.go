@@ -179,6 +179,7 @@ func (s *Service) Register(mux *http.ServeMux) {
 	mux.Handle("PATCH /api/v1/conversations/{id}", user(s.renameConversation))
 	mux.Handle("DELETE /api/v1/conversations/{id}", user(s.deleteConversation))
 	mux.Handle("GET /api/v1/conversations/{id}/messages", user(s.listMessages))
+	mux.Handle("POST /api/v1/conversations/{id}/read", user(s.markRead))
 	mux.Handle("POST /api/v1/conversations/{id}/messages", verified(s.sendMessage))
 	mux.Handle("POST /api/v1/conversations/{id}/regenerate", verified(s.regenerate))
 	mux.Handle("GET /api/v1/conversations/{id}/stream", user(s.reattach))

@@ -23,6 +23,9 @@ type Conversation struct {
 	Usage     TokenTotals `json:"usage"`
 	// ActiveReplyID is the assistant message being generated, if any.
 	ActiveReplyID string `json:"active_reply_id,omitempty"`
+	// Unread is set when a feature left something the user has not seen yet (a task's
+	// result); reading the messages or sending one clears it.
+	Unread bool `json:"unread"`
 
 	userID         string
 	summary        string
@@ -33,18 +36,18 @@ type Conversation struct {
 const maxTitle = 200
 
 const conversationColumns = `id, user_id, title, COALESCE(active_reply_id, ''), summary, summary_through,
-	input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, created_at, updated_at`
+	input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, created_at, updated_at, COALESCE(unread_at, 0)`
 
 func scanConversation(row interface{ Scan(...any) error }) (*Conversation, error) {
 	var c Conversation
-	var created, updated int64
+	var created, updated, unread int64
 	err := row.Scan(&c.ID, &c.userID, &c.Title, &c.ActiveReplyID, &c.summary, &c.summaryThrough,
 		&c.Usage.InputTokens, &c.Usage.OutputTokens, &c.Usage.CacheReadTokens, &c.Usage.CacheWriteTokens,
-		&created, &updated)
+		&created, &updated, &unread)
 	if err != nil {
 		return nil, err
 	}
-	c.CreatedAt, c.UpdatedAt = db.Time(created), db.Time(updated)
+	c.CreatedAt, c.UpdatedAt, c.Unread = db.Time(created), db.Time(updated), unread != 0
 	return &c, nil
 }
 
@@ -120,6 +123,8 @@ type ConversationPage struct {
 	Conversations []*Conversation `json:"conversations"`
 	// NextCursor fetches the next page; empty on the last one.
 	NextCursor string `json:"next_cursor,omitempty"`
+	// Unread counts all the user's unread conversations, not only this page's.
+	Unread int `json:"unread"`
 }
 
 // ListConversations returns userID's conversations by most recent activity.
@@ -166,6 +171,9 @@ func (s *Store) ListConversations(ctx context.Context, userID string, o ListOpti
 		page.Conversations = page.Conversations[:o.Limit]
 		last := page.Conversations[o.Limit-1]
 		page.NextCursor = encodeCursor(db.Millis(last.UpdatedAt), last.ID)
+	}
+	if page.Unread, err = s.UnreadCount(ctx, userID); err != nil {
+		return nil, err
 	}
 	return page, nil
 }

@@ -47,7 +47,8 @@ var errBusy = errs.E(errs.Conflict, "a reply is already being generated in this 
 
 // BeginTurn durably stores the user's side of a turn and an empty assistant reply in
 // status streaming, all in one transaction, and claims the conversation for that reply:
-// a conversation has at most one reply in progress, across all instances.
+// a conversation has at most one reply in progress, across all instances. A turn reads the
+// conversation: its unread mark goes.
 func (s *Store) BeginTurn(ctx context.Context, in turnInput) (*turn, error) {
 	now := db.Millis(s.now())
 	t := &turn{replyID: newID()}
@@ -56,7 +57,7 @@ func (s *Store) BeginTurn(ctx context.Context, in turnInput) (*turn, error) {
 		if in.kind == turnSend {
 			title = autoTitle(in.content)
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE conversations SET active_reply_id = $3, updated_at = $4,
+		res, err := tx.ExecContext(ctx, `UPDATE conversations SET active_reply_id = $3, updated_at = $4, unread_at = NULL,
 			title = CASE WHEN title = '' THEN $5 ELSE title END
 			WHERE user_id = $1 AND id = $2 AND active_reply_id IS NULL`, in.userID, in.convID, t.replyID, now, title)
 		if err != nil {

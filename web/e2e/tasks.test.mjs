@@ -1,6 +1,7 @@
 // Settings > Tasks: build a daily task with the preview of its next runs, run it now and see
 // the result in its conversation and in the run history, pause and resume, edit, a bad cron
-// expression answered next to its field, phone width, dark theme, delete.
+// expression answered next to its field, phone width, dark theme, delete; the unread mark
+// of a run's result; a task step's Undo.
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { axe, launchBrowser, shot, startStack, watchConsole } from "./harness.mjs";
@@ -178,9 +179,70 @@ test("create a task, run it now, see the result, pause, edit and delete it", asy
   assert.deepEqual(errors, []);
 });
 
-// The chat side's coming fields, fed through the browser until the server sends them: an
-// unread conversation has a dot and a count, and a tasks step with undo takes its change back.
-test("an unread task conversation is marked, and a task step's Undo deletes the task", async () => {
+// In-app delivery, from the server: after Run now the task's conversation has the unread
+// dot and the sidebar counts it; opening it reads it, and it stays read after a reload.
+test("after Run now the task's conversation is unread; opening it reads it for good", async () => {
+  const stack = await startStack();
+  cleanups.push(() => stack.stop());
+  const token = await stack.signUp("kit@example.com");
+  const api = async (method, path, body) => {
+    const res = await fetch(stack.url + "/api/v1" + path, {
+      method,
+      headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+    return res.status === 204 ? undefined : res.json();
+  };
+  const task = await api("POST", "/tasks", { title: "Stretch", instruction: "Remind me to stretch", schedule: { kind: "daily", time: "10:00" }, timezone: "UTC", channels: ["in_app"] });
+  await api("POST", "/conversations", { title: "Another chat" });
+
+  const browser = await launchBrowser();
+  cleanups.push(() => browser.close());
+  const page = await browser.context.newPage();
+  page.setDefaultTimeout(15_000);
+  const errors = watchConsole(page);
+  await page.goto(stack.url + "/login");
+  await page.evaluate((t) => localStorage.setItem("ally.token", t), token);
+  await page.goto(stack.url + "/settings/tasks");
+
+  const card = page.locator(".task-card").filter({ has: page.getByRole("heading", { name: "Stretch" }) });
+  await card.getByRole("button", { name: "Run now" }).click();
+  const run = card.getByRole("region", { name: "Run history of “Stretch”" }).locator(".run").first();
+  await run.locator(".status-succeeded").waitFor({ timeout: 60_000 });
+  await run.getByText("In-app: sent").waitFor({ timeout: 30_000 });
+  const listed = await api("GET", "/conversations");
+  assert.equal(listed.unread, 1);
+  assert.deepEqual(listed.conversations.filter((c) => c.unread).map((c) => c.id), [task.conversation_id]);
+
+  // Back to chat without a page load: the sidebar already knows.
+  await page.getByRole("link", { name: /Back to chat/ }).click();
+  await page.waitForURL(stack.url + "/");
+  const unread = page.locator(".conv-item.unread");
+  await unread.waitFor();
+  assert.equal(await unread.count(), 1);
+  assert.match(await unread.innerText(), /Stretch/);
+  await page.getByText("1 unread").waitFor();
+  assert.deepEqual(await axe(page), []);
+  await shot(page, "70-tasks-unread");
+
+  // Opening the unread conversation clears its mark, and it stays cleared after a reload.
+  await unread.locator(".conv-link").click();
+  await page.waitForURL(stack.url + "/c/" + task.conversation_id);
+  await page.locator(".msg-assistant").last().waitFor();
+  await page.locator(".conv-item.unread").waitFor({ state: "detached" });
+  assert.equal(await page.getByText("1 unread").count(), 0);
+  await page.goto(stack.url + "/");
+  await page.locator(".conv-item").filter({ hasText: "Stretch" }).waitFor();
+  assert.equal(await page.locator(".conv-item.unread").count(), 0);
+  assert.equal(await page.getByText("1 unread").count(), 0);
+  assert.equal((await api("GET", "/conversations")).unread, 0);
+  assert.deepEqual(errors, []);
+});
+
+// The chat side's coming field, fed through the browser until the server sends it: a tasks
+// step with undo takes its change back.
+test("a task step's Undo deletes the task", async () => {
   const stack = await startStack();
   cleanups.push(() => stack.stop());
   const token = await stack.signUp("lin@example.com");
@@ -201,13 +263,6 @@ test("an unread task conversation is marked, and a task step's Undo deletes the 
   const page = await browser.context.newPage();
   page.setDefaultTimeout(15_000);
   const errors = watchConsole(page);
-  await page.route(/\/api\/v1\/conversations\?/, async (route) => {
-    const res = await route.fetch();
-    const body = await res.json();
-    body.conversations = body.conversations.map((c) => (c.id === task.conversation_id ? { ...c, unread: true } : c));
-    body.unread = 1;
-    await route.fulfill({ response: res, json: body });
-  });
   await page.route(new RegExp(`/api/v1/conversations/${conv.id}/messages\\?`), async (route) => {
     const res = await route.fetch();
     const body = await res.json();
@@ -242,21 +297,11 @@ test("an unread task conversation is marked, and a task step's Undo deletes the 
   await page.evaluate((t) => localStorage.setItem("ally.token", t), token);
   await page.goto(stack.url + "/c/" + conv.id);
 
-  const unread = page.locator(".conv-item.unread");
-  await unread.waitFor();
-  assert.equal(await page.locator(".conv-item.unread").count(), 1);
-  await page.getByText("1 unread").waitFor();
   await page.locator(".step").getByText("changed").waitFor();
   assert.deepEqual(await axe(page), []);
   await shot(page, "69-tasks-step-undo");
   await page.getByRole("button", { name: /^Undo Tasks: create Stretch/ }).click();
   await page.getByText("Undone.").waitFor();
   assert.deepEqual((await api("GET", "/tasks")).tasks, [], "the task is gone");
-
-  // Opening the unread conversation clears its mark.
-  await unread.locator(".conv-link").click();
-  await page.waitForURL(stack.url + "/c/" + task.conversation_id);
-  await page.locator(".conv-item.unread").waitFor({ state: "detached" });
-  assert.equal(await page.getByText("1 unread").count(), 0);
   assert.deepEqual(errors, []);
 });

@@ -16,7 +16,7 @@ interface Conversations {
   remove: (id: string) => Promise<void>;
   /** unread counts conversations with something not yet seen (a task's result). */
   unread: number;
-  /** markRead clears a conversation's unread mark here once it is opened. */
+  /** markRead clears a conversation's unread mark once it is opened, here and on the server. */
   markRead: (id: string) => void;
 }
 
@@ -86,6 +86,9 @@ export function ConversationsProvider({ children }: { children: ReactNode }) {
       setServerUnread((n) => (n === null ? n : Math.max(0, n - 1)));
       return l.map((x) => (x.id === id ? { ...x, unread: false } : x));
     });
+    // Loading the messages read it on the server already, unless the mark came while the
+    // conversation was open: say so, so it stays read after a reload.
+    post(`/conversations/${id}/read`).catch(() => undefined);
   }, []);
 
   // The server's count covers conversations beyond the loaded page; without it, count the page.

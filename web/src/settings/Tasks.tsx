@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from "react";
 import { errorText } from "../api";
+import { useConversations } from "../chat/conversations";
 import { Alert, formatNumber, Spinner } from "../components/ui";
 import { Link } from "../router";
 import { useSession } from "../session";
@@ -101,6 +102,7 @@ function TaskCard({ task, defaultZone, onChanged, onDeleted }: { task: Task; def
   const [error, setError] = useState<unknown>(null);
   const [info, setInfo] = useState("");
   const [historyKey, setHistoryKey] = useState(0);
+  const convs = useConversations();
   const headingId = `task-${task.id}-h`;
 
   const act = async (fn: () => Promise<unknown>) => {
@@ -244,6 +246,8 @@ function TaskCard({ task, defaultZone, onChanged, onDeleted }: { task: Task; def
           onFinished={() => {
             setInfo("");
             onChanged();
+            // The result marked the task's conversation unread: the sidebar shows it.
+            convs.reload().catch(() => undefined);
           }}
         />
       )}
