@@ -110,7 +110,9 @@ func (taskTool) Definition() llm.Tool {
 }
 
 // Available hides the tool from task runs (they also exclude it by name).
-func (taskTool) Available(_ context.Context, c chat.ToolCall) bool { return c.Origin != chat.OriginTask }
+func (taskTool) Available(_ context.Context, c chat.ToolCall) bool {
+	return c.Origin != chat.OriginTask
+}
 
 func (t taskTool) Run(ctx context.Context, c chat.ToolCall) (chat.ToolResult, error) {
 	if c.Origin == chat.OriginTask {
