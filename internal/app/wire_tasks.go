@@ -33,6 +33,7 @@ func (m *Main) wireTasks(ctx context.Context) error {
 		Logger:      m.Logger,
 	})
 	m.Tasks.Register(m.Workers)
+	m.Chat.RegisterTool(m.Tasks.Tool())
 	m.Tasks.Routes(m.Mux, m.Auth.Require)
 	m.Privacy.OnDelete(m.Tasks.PauseForDeletion)
 	m.Privacy.OnRecover(m.Tasks.ResumeAfterRecovery)
@@ -52,10 +53,20 @@ func (a taskAssistant) CreateConversation(ctx context.Context, userID, title str
 	return c.ID, nil
 }
 
-// Turn sends the instruction and waits for the reply.
-// TODO(chat.SendMessageWith): a fresh context per run and no task tools inside runs.
-func (a taskAssistant) Turn(ctx context.Context, userID, convID, content string) (tasks.TurnResult, error) {
-	reply, err := a.chat.SendMessage(ctx, userID, convID, content)
+func (a taskAssistant) DeleteConversation(ctx context.Context, userID, convID string) error {
+	return a.chat.Store().DeleteConversation(ctx, userID, convID)
+}
+
+// Turn sends the instruction as a task's run and waits for the reply: a fresh context
+// (the instruction and the last few results), no tasks tool (task runs cannot create
+// tasks) and the run's token budget.
+func (a taskAssistant) Turn(ctx context.Context, userID, convID, content string, maxTokens int64) (tasks.TurnResult, error) {
+	reply, err := a.chat.SendMessageWith(ctx, userID, convID, content, chat.SendOptions{
+		Origin:       chat.OriginTask,
+		HistoryTurns: tasks.RunHistoryTurns,
+		ExcludeTools: []string{tasks.ToolName},
+		MaxTokens:    maxTokens,
+	})
 	if err != nil {
 		return tasks.TurnResult{}, err
 	}
@@ -64,6 +75,9 @@ func (a taskAssistant) Turn(ctx context.Context, userID, convID, content string)
 		return tasks.TurnResult{}, err
 	}
 	if msg.Status != "complete" {
+		if msg.Error != nil && msg.Error.Code == "budget_exceeded" {
+			return tasks.TurnResult{}, tasks.ErrBudgetExceeded
+		}
 		why := "the reply was " + msg.Status
 		if msg.Error != nil && msg.Error.Message != "" {
 			why = msg.Error.Message
@@ -107,5 +121,6 @@ func (p taskPlans) TaskLimits(ctx context.Context, userID string) (tasks.Limits,
 	if err != nil {
 		return tasks.Limits{}, fmt.Errorf("tasks: plan: %w", err)
 	}
-	return tasks.Limits{ActiveTasks: plan.Limits.ActiveTasks, MinInterval: plan.Limits.MinTaskInterval}, nil
+	return tasks.Limits{ActiveTasks: plan.Limits.ActiveTasks, MinInterval: plan.Limits.MinTaskInterval,
+		TokensPerDay: plan.Limits.TokensPerDay}, nil
 }

@@ -194,14 +194,14 @@ func TestExcludedTool(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		fake := llmtest.Start(t)
 		s := start(t, tg, fake)
-		tool := &recordingTool{name: "tasks", result: chat.ToolResult{Text: "created"}}
+		tool := &recordingTool{name: "reports", result: chat.ToolResult{Text: "created"}}
 		s.Chat.RegisterTool(tool)
 		userID, token := user(t, s)
 		conv := newConversation(t, s, token)
-		fake.Script(llmtest.Anthropic, llmtest.Reply{Text: "Creating.", ToolCalls: []llmtest.ToolCall{{Name: "tasks", Input: `{}`}}})
-		_, evs := sendWith(t, s, userID, conv, "Run.", chat.SendOptions{Origin: chat.OriginTask, ExcludeTools: []string{"tasks"}})
+		fake.Script(llmtest.Anthropic, llmtest.Reply{Text: "Creating.", ToolCalls: []llmtest.ToolCall{{Name: "reports", Input: `{}`}}})
+		_, evs := sendWith(t, s, userID, conv, "Run.", chat.SendOptions{Origin: chat.OriginTask, ExcludeTools: []string{"reports"}})
 		reqs := anthropicRequests(t, fake)
-		if reqs[0].offers("tasks") || !reqs[0].offers("current_time") {
+		if reqs[0].offers("reports") || !reqs[0].offers("current_time") {
 			t.Fatalf("offered tools: %+v", reqs[0].Tools)
 		}
 		if n := len(tool.recorded()); n != 0 {
@@ -212,7 +212,7 @@ func TestExcludedTool(t *testing.T) {
 			t.Fatalf("tool_result = %+v", res)
 		}
 		// Every call of the turn keeps the options.
-		if len(reqs) != 2 || reqs[1].offers("tasks") {
+		if len(reqs) != 2 || reqs[1].offers("reports") {
 			t.Fatalf("%d calls; the second offers the excluded tool: %+v", len(reqs), reqs[len(reqs)-1].Tools)
 		}
 	})

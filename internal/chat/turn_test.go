@@ -67,8 +67,8 @@ func TestFullTurn(t *testing.T) {
 		if len(body.System) < 2 || !strings.Contains(body.System[0].Text, "You are Ally") {
 			t.Fatalf("system blocks = %+v", body.System)
 		}
-		if len(body.Tools) != 2 {
-			t.Fatalf("tools offered = %+v", body.Tools)
+		if len(body.Tools) != 3 || body.Tools[0].Name != "current_time" || body.Tools[1].Name != "memory" || body.Tools[2].Name != "tasks" {
+			t.Fatalf("tools offered = %+v, want current_time, memory and the app's tasks", body.Tools)
 		}
 		// Nothing the user wrote reaches the logs.
 		if strings.Contains(s.Logs.String(), secret) {

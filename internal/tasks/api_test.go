@@ -224,3 +224,52 @@ func TestPlanLimits(t *testing.T) {
 		}
 	})
 }
+
+// TestEverySchedulePreset creates a task with each recurring kind and edits it to each
+// other one: every request answers (POST 201, PATCH 200) with the next run the schedule
+// gives, on both databases.
+func TestEverySchedulePreset(t *testing.T) {
+	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
+		fake := llmtest.Start(t)
+		s := start(t, tg, fake, apptest.Options{})
+		_, tok := user(t, s)
+		c := &clock{}
+		c.Set(time.Date(2027, 1, 8, 15, 0, 0, 0, time.UTC)) // a Friday
+		s.Tasks.SetClock(c.Now)
+		berlin := mustZone(t, "Europe/Berlin")
+		kinds := []struct {
+			name  string
+			sched map[string]any
+			check func(time.Time) bool
+		}{
+			{"weekly", map[string]any{"kind": "weekly", "weekday": 3, "time": "07:15"},
+				func(n time.Time) bool { return n.Weekday() == time.Wednesday && n.Hour() == 7 && n.Minute() == 15 }},
+			{"monthly 31", map[string]any{"kind": "monthly", "day": 31, "time": "08:00"},
+				func(n time.Time) bool { return n.Day() == 31 && n.Month() == time.January && n.Hour() == 8 }},
+			{"weekdays", map[string]any{"kind": "weekdays", "time": "08:00"},
+				func(n time.Time) bool { return n.Weekday() == time.Monday && n.Day() == 11 && n.Hour() == 8 }},
+			{"cron", map[string]any{"kind": "cron", "cron": "30 6 1 * *"},
+				func(n time.Time) bool { return n.Day() == 1 && n.Month() == time.February && n.Hour() == 6 && n.Minute() == 30 }},
+		}
+		for i, k := range kinds {
+			b := daily("08:00")
+			b["timezone"] = "Europe/Berlin"
+			b["schedule"] = k.sched
+			tk := createTask(t, s, tok, b)
+			if tk.NextRunAt == nil || !k.check(tk.NextRunAt.In(berlin)) {
+				t.Fatalf("create %s: next run %v", k.name, tk.NextRunAt)
+			}
+			for j, other := range kinds {
+				if j == i {
+					continue
+				}
+				res := s.Do("PATCH", "/api/v1/tasks/"+tk.ID, tok, map[string]any{"schedule": other.sched})
+				var got tasks.Task
+				res.JSON(t, &got)
+				if res.Status != http.StatusOK || got.NextRunAt == nil || !other.check(got.NextRunAt.In(berlin)) {
+					t.Fatalf("patch %s to %s: %d %s", k.name, other.name, res.Status, res.Body)
+				}
+			}
+		}
+	})
+}

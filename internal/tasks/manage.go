@@ -133,6 +133,10 @@ func (s *Service) Create(ctx context.Context, userID string, in input) (*Task, e
 		return err
 	})
 	if err != nil {
+		// The conversation was made for this task only: no task, no conversation.
+		if derr := s.d.Assistant.DeleteConversation(context.WithoutCancel(ctx), userID, convID); derr != nil {
+			s.logger.Warn("could not delete the conversation of a task not created", "error", derr)
+		}
 		return nil, err
 	}
 	return s.Get(ctx, userID, id)

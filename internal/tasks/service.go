@@ -8,6 +8,7 @@ package tasks
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -22,14 +23,42 @@ import (
 type Assistant interface {
 	// CreateConversation starts an empty conversation and returns its id.
 	CreateConversation(ctx context.Context, userID, title string) (string, error)
+	// DeleteConversation deletes a conversation made for a task that was then not created.
+	DeleteConversation(ctx context.Context, userID, convID string) error
 	// Turn sends content as the user's message in the conversation and waits for the
-	// assistant's reply. A conversation that no longer exists is an errs.NotFound error; a
-	// refused turn (over the plan's quota) keeps chat's error.
-	Turn(ctx context.Context, userID, convID, content string) (TurnResult, error)
+	// assistant's reply: a run's turn, with a fresh context (the instruction and the last
+	// few results, see RunHistoryTurns), without the tasks tool and within maxTokens. A
+	// conversation that no longer exists is an errs.NotFound error; a refused turn (over
+	// the plan's quota) keeps chat's error; a reply that spent maxTokens is
+	// ErrBudgetExceeded.
+	Turn(ctx context.Context, userID, convID, content string, maxTokens int64) (TurnResult, error)
 	// ReplyText returns the text of a stored reply (for channels outside the app).
 	ReplyText(ctx context.Context, userID, messageID string) (string, error)
 	// MarkUnread flags the conversation as having news for the user (in-app delivery).
 	MarkUnread(ctx context.Context, userID, convID string) error
+}
+
+// A run's context and budget.
+const (
+	// RunHistoryTurns is how many turns of the task's conversation a run sends the model,
+	// its own included: the instruction with the last two runs' results, never an
+	// ever-growing history.
+	RunHistoryTurns = 3
+	// RunTokenBudget is the most tokens one run may use (input, output and cache across
+	// its model calls), or the plan's tokens_per_day when that is smaller.
+	RunTokenBudget int64 = 20_000
+)
+
+// ErrBudgetExceeded is the error of a run whose reply spent its token budget.
+var ErrBudgetExceeded = errors.New("budget_exceeded")
+
+// runBudget is a run's token budget under the plan's limits.
+func runBudget(l Limits) int64 {
+	b := RunTokenBudget
+	if l.TokensPerDay >= 0 && l.TokensPerDay < b {
+		b = max(l.TokensPerDay, 1) // 0 would mean no budget; chat refuses the turn anyway
+	}
+	return b
 }
 
 // TurnResult is the stored reply of a turn.
@@ -52,10 +81,13 @@ type Accounts interface {
 	Account(ctx context.Context, userID string) (Account, error)
 }
 
-// Limits are the plan limits that apply to tasks; a negative ActiveTasks is unlimited.
+// Limits are the plan limits that apply to tasks; a negative ActiveTasks or TokensPerDay
+// is unlimited.
 type Limits struct {
 	ActiveTasks int64
 	MinInterval time.Duration
+	// TokensPerDay caps a run's token budget (RunTokenBudget) when it is smaller.
+	TokensPerDay int64
 }
 
 // Plans gives a user's task limits (implemented by usage).

@@ -80,7 +80,7 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
 	res, err := s.turn(ctx, t)
 	if err != nil {
 		msg := runError(err)
-		final := job.Attempt >= job.MaxAttempts || errs.Is(err, errs.QuotaExceeded)
+		final := job.Attempt >= job.MaxAttempts || errs.Is(err, errs.QuotaExceeded) || errors.Is(err, ErrBudgetExceeded)
 		if !final {
 			if _, uerr := s.d.DB.Exec(ctx, `UPDATE task_runs SET status = $1, error = $2 WHERE id = $3`, RunQueued, msg, r.ID); uerr != nil {
 				return errors.Join(err, uerr)
@@ -95,6 +95,9 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
 
 // runError is the reason a run failed, as the user sees it.
 func runError(err error) string {
+	if errors.Is(err, ErrBudgetExceeded) {
+		return "budget_exceeded: the run used the most tokens a run may take"
+	}
 	if e, ok := errs.As(err); ok && e.Code != errs.Internal {
 		return e.Message
 	}
@@ -103,7 +106,12 @@ func runError(err error) string {
 
 // turn runs the agent turn, in a new conversation when the task's one was deleted.
 func (s *Service) turn(ctx context.Context, t *Task) (TurnResult, error) {
-	res, err := s.d.Assistant.Turn(ctx, t.userID, t.ConversationID, t.Instruction)
+	lim, err := s.d.Plans.TaskLimits(ctx, t.userID)
+	if err != nil {
+		return TurnResult{}, err
+	}
+	budget := runBudget(lim)
+	res, err := s.d.Assistant.Turn(ctx, t.userID, t.ConversationID, t.Instruction, budget)
 	if !errs.Is(err, errs.NotFound) {
 		return res, err
 	}
@@ -115,7 +123,7 @@ func (s *Service) turn(ctx context.Context, t *Task) (TurnResult, error) {
 		return res, err
 	}
 	t.ConversationID = conv
-	return s.d.Assistant.Turn(ctx, t.userID, conv, t.Instruction)
+	return s.d.Assistant.Turn(ctx, t.userID, conv, t.Instruction, budget)
 }
 
 // finishSucceeded stores the result, resets the failures and queues one delivery per
