@@ -149,7 +149,6 @@ func (m *Main) Open(ctx context.Context) error {
 	q, err := jobs.New(d, jobs.Options{
 		Workers:      m.Workers,
 		PeriodicJobs: m.PeriodicJobs,
-		Queues:       map[string]int{tasks.RunQueue: tasks.RunWorkers},
 		Logger:       m.Logger,
 		Metrics:      jobs.NewMetrics(m.Registry),
 	})

@@ -30,10 +30,6 @@ type Options struct {
 	PeriodicJobs []*river.PeriodicJob
 	// MaxWorkers caps concurrent jobs in the default queue (default 10).
 	MaxWorkers int
-	// Queues are further queues by name with their own cap of concurrent jobs, for work
-	// that waits mostly on others (a scheduled task's turn waits on the model) and must
-	// not queue behind, or hold up, the default queue's jobs.
-	Queues map[string]int
 	// FetchPollInterval is how often idle workers look for new jobs (default 1s; SQLite has
 	// no notifications, so this is its pick-up latency).
 	FetchPollInterval time.Duration
@@ -84,9 +80,6 @@ func New(d *db.DB, o Options) (*Queue, error) {
 		cfg.Workers = o.Workers
 		cfg.PeriodicJobs = o.PeriodicJobs
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: orDefault(o.MaxWorkers, 10)}}
-		for name, n := range o.Queues {
-			cfg.Queues[name] = river.QueueConfig{MaxWorkers: n}
-		}
 	}
 	q := &Queue{dialect: d.Dialect, metrics: o.Metrics}
 	switch d.Dialect {

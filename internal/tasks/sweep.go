@@ -28,18 +28,9 @@ func (RunArgs) Kind() string { return "task_run" }
 // RunAttempts is how often a failing run is tried (with River's backoff).
 const RunAttempts = 3
 
-// Runs have a queue of their own: a run holds its worker while the model answers, so
-// many run at once (a minute when thousands are due drains in parallel), and neither
-// waits behind nor holds up email and upkeep jobs.
-const (
-	RunQueue   = "tasks"
-	RunWorkers = 50
-)
-
-// InsertOpts tries a run three times, in the runs' queue, and never enqueues an
-// occurrence twice.
+// InsertOpts tries a run three times and never enqueues an occurrence twice.
 func (RunArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: RunQueue, MaxAttempts: RunAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	return river.InsertOpts{MaxAttempts: RunAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
 // sweepBatch is how many due tasks one sweep transaction takes.
