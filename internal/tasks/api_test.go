@@ -249,7 +249,9 @@ func TestEverySchedulePreset(t *testing.T) {
 			{"weekdays", map[string]any{"kind": "weekdays", "time": "08:00"},
 				func(n time.Time) bool { return n.Weekday() == time.Monday && n.Day() == 11 && n.Hour() == 8 }},
 			{"cron", map[string]any{"kind": "cron", "cron": "30 6 1 * *"},
-				func(n time.Time) bool { return n.Day() == 1 && n.Month() == time.February && n.Hour() == 6 && n.Minute() == 30 }},
+				func(n time.Time) bool {
+					return n.Day() == 1 && n.Month() == time.February && n.Hour() == 6 && n.Minute() == 30
+				}},
 		}
 		for i, k := range kinds {
 			b := daily("08:00")
