@@ -19,7 +19,7 @@ func TestReportDaysFollowTheUsersTimezone(t *testing.T) {
 		beforeMidnight := time.Date(2026, 11, 30, 14, 59, 59, 0, time.UTC)
 		afterMidnight := beforeMidnight.Add(time.Second)
 		clk := &fixedClock{t: afterMidnight.Add(time.Hour)}
-		s := NewService(d, testPlans(), nil, clk.now)
+		s := newTestService(d, clk)
 		u := newUser(t, d, "u1", "free", "Asia/Tokyo")
 		if _, err := d.W.ExecContext(ctx, `INSERT INTO conversations (id, user_id, title, created_at, updated_at) VALUES ('c1', $1, 'Trip plans', 1, 1)`, u); err != nil {
 			t.Fatal(err)

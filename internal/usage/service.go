@@ -24,8 +24,8 @@ type Service struct {
 	now    func() time.Time
 	// Logger receives operational warnings (a model without a price); never content.
 	Logger *slog.Logger
-	// Timezones gives users' timezones (the accounts service). Unset, usage reads
-	// users.timezone itself (tests of usage alone).
+	// Timezones gives users' timezones (the accounts service); unset, every user's day is
+	// the UTC day.
 	Timezones Timezones
 }
 
@@ -65,25 +65,12 @@ func (s *Service) PlanFor(ctx context.Context, userID string) (Plan, error) {
 	return s.plans.Get(id), nil
 }
 
-// Location returns the user's timezone (from Timezones, else users.timezone); an unknown
-// name falls back to UTC rather than failing a turn.
+// Location returns the user's timezone, from Timezones (UTC when it is unset).
 func (s *Service) Location(ctx context.Context, userID string) (*time.Location, error) {
-	if s.Timezones != nil {
-		return s.Timezones.UserLocation(ctx, userID)
-	}
-	var name string
-	err := s.db.R.QueryRowContext(ctx, `SELECT timezone FROM users WHERE id = $1`, userID).Scan(&name)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errs.NotFoundf("no such user")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("usage: read timezone: %w", err)
-	}
-	loc, err := time.LoadLocation(name)
-	if err != nil || name == "" {
+	if s.Timezones == nil {
 		return time.UTC, nil
 	}
-	return loc, nil
+	return s.Timezones.UserLocation(ctx, userID)
 }
 
 // location returns loc, or the user's own when loc is nil.

@@ -32,6 +32,24 @@ func newUser(t *testing.T, d *db.DB, id, plan, tz string) string {
 	return id
 }
 
+// usersTimezones stands in for the accounts service: it reads the timezone newUser stored.
+type usersTimezones struct{ d *db.DB }
+
+func (z usersTimezones) UserLocation(ctx context.Context, userID string) (*time.Location, error) {
+	var name string
+	if err := z.d.R.QueryRowContext(ctx, `SELECT timezone FROM users WHERE id = $1`, userID).Scan(&name); err != nil {
+		return nil, err
+	}
+	return time.LoadLocation(name)
+}
+
+// newTestService is the service under test, with users' timezones as newUser stored them.
+func newTestService(d *db.DB, clk *fixedClock) *Service {
+	s := NewService(d, testPlans(), nil, clk.now)
+	s.Timezones = usersTimezones{d}
+	return s
+}
+
 func testPlans() Plans {
 	ps, err := ParsePlans(`[
 		{"id": "free", "name": "Free", "limits": {"messages_per_day": 3, "tokens_per_day": 1000, "fallback_per_day": 2}},
@@ -48,7 +66,7 @@ func TestReserveEnforcesMessagesPerDay(t *testing.T) {
 		ctx := context.Background()
 		berlin, _ := time.LoadLocation("Europe/Berlin")
 		clk := &fixedClock{t: time.Date(2026, 11, 30, 22, 30, 0, 0, time.UTC)} // 23:30 in Berlin
-		s := NewService(d, testPlans(), nil, clk.now)
+		s := newTestService(d, clk)
 		u := newUser(t, d, "u1", "free", "Europe/Berlin")
 		for i := range 3 {
 			if err := s.Reserve(ctx, u, nil); err != nil {
@@ -95,7 +113,7 @@ func TestReserveEnforcesTokensPerDay(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		clk := &fixedClock{t: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}
-		s := NewService(d, testPlans(), nil, clk.now)
+		s := newTestService(d, clk)
 		u := newUser(t, d, "u1", "free", "UTC")
 		if err := s.Reserve(ctx, u, nil); err != nil {
 			t.Fatal(err)
@@ -131,7 +149,7 @@ func TestReserveRace(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		clk := &fixedClock{t: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}
-		s := NewService(d, testPlans(), nil, clk.now)
+		s := newTestService(d, clk)
 		for round := range 5 {
 			u := newUser(t, d, "race"+string(rune('a'+round)), "free", "UTC")
 			for range 2 {
@@ -174,7 +192,7 @@ func TestRecordTotalsAndFallback(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		clk := &fixedClock{t: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}
-		s := NewService(d, testPlans(), nil, clk.now)
+		s := newTestService(d, clk)
 		u := newUser(t, d, "u1", "free", "UTC")
 		calls := []Call{
 			{UserID: u, ConversationID: "c1", MessageID: "m1", Provider: "anthropic", Model: "claude-sonnet-4-5-20250929", Input: 1000, Output: 500, CacheRead: 10_000, CacheWrite: 2000},
