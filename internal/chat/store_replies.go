@@ -210,6 +210,11 @@ func (s *Store) MarkInterrupted(ctx context.Context, staleBefore time.Time, inst
 			return err
 		}
 		n = int64(len(ids))
+		if n == 0 {
+			// Nothing was cut: no conversation waits on a reply of these (this runs every
+			// heartbeat, and freeing conversations reads all that have an active reply).
+			return nil
+		}
 		if s.ledger != nil {
 			for _, id := range ids {
 				if err := s.ledger.SettleTurn(ctx, tx, id, false); err != nil {
