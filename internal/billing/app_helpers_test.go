@@ -39,12 +39,12 @@ func startStack(t *testing.T, tg dbtest.Target) *stack {
 	fake := stripefake.New(map[string]int64{proPrice: 1200})
 	hs := httptest.NewServer(fake.Handler())
 	t.Cleanup(hs.Close)
-	fake.URL, fake.WebhookSecret = hs.URL, webhookSecret
+	fake.URL = hs.URL
 	s := apptest.Start(t, tg, apptest.Options{Env: map[string]string{
 		"ALLY_STRIPE_SECRET_KEY": "sk_test_app", "ALLY_STRIPE_WEBHOOK_SECRET": webhookSecret,
 		"ALLY_STRIPE_API_URL": hs.URL, "ALLY_PLANS": plans, "ALLY_PUBLIC_URL": "https://ally.example",
 	}})
-	fake.WebhookURL = s.URL + "/webhooks/stripe"
+	fake.SetWebhook(s.URL+"/webhooks/stripe", webhookSecret)
 	return &stack{Server: s, fake: fake}
 }
 

@@ -37,8 +37,8 @@ type session struct {
 type Server struct {
 	// URL is where it listens (set by the caller once it serves).
 	URL string
-	// WebhookURL and WebhookSecret, when set, make the hosted pages deliver signed events.
-	WebhookURL, WebhookSecret string
+	// webhookURL and webhookSecret, when set, make the hosted pages deliver signed events.
+	webhookURL, webhookSecret string
 	// Now is the fake's clock (time.Now when nil).
 	Now func() time.Time
 
@@ -106,6 +106,13 @@ func (f *Server) Handler() http.Handler {
 		f.mu.Unlock()
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// SetWebhook makes the fake deliver its events, signed with secret, to url.
+func (f *Server) SetWebhook(url, secret string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.webhookURL, f.webhookSecret = url, secret
 }
 
 // Calls returns how many requests matched a route pattern: method, space, path.
@@ -272,7 +279,7 @@ func (f *Server) getPrice(w http.ResponseWriter, r *http.Request) {
 		"unit_amount": amount, "type": "recurring", "recurring": map[string]any{"interval": "month", "interval_count": 1}})
 }
 
-var page = template.Must(template.New("p").Parse(`<!doctype html><html><head><title>{{.Title}}</title></head><body>
+var page = template.Must(template.New("p").Parse(`<!doctype html><html><head><title>{{.Title}}</title><link rel="icon" href="data:,"></head><body>
 <h1>{{.Title}}</h1><p>{{.Text}}</p><form method="post" action="{{.Action}}"><button type="submit">{{.Button}}</button></form>
 {{if .Back}}<p><a href="{{.Back}}">Back</a></p>{{end}}</body></html>`))
 
@@ -351,18 +358,21 @@ func Sign(payload []byte, secret string, t time.Time) string {
 	return webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: secret, Timestamp: t}).Header
 }
 
-// Deliver posts a signed event to WebhookURL (no-op without one).
+// Deliver posts a signed event to the webhook (no-op without one).
 func (f *Server) Deliver(typ string, object any) error {
-	if f.WebhookURL == "" {
+	f.mu.Lock()
+	url, secret := f.webhookURL, f.webhookSecret
+	f.mu.Unlock()
+	if url == "" {
 		return nil
 	}
 	body := Event(NewID("evt"), typ, object)
-	req, err := http.NewRequest(http.MethodPost, f.WebhookURL, bytes.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Stripe-Signature", Sign(body, f.WebhookSecret, time.Now()))
+	req.Header.Set("Stripe-Signature", Sign(body, secret, time.Now()))
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err
