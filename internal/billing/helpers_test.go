@@ -74,7 +74,7 @@ type env struct {
 	log   *planLog
 }
 
-func newEnv(t *testing.T, d *db.DB) *env {
+func newEnv(t testing.TB, d *db.DB) *env {
 	t.Helper()
 	fake := stripefake.New(map[string]int64{proPrice: 900})
 	srv := httptest.NewServer(fake.Handler())
@@ -94,7 +94,7 @@ func (e *env) service(d *db.DB) *Service {
 }
 
 // user inserts an account with a Stripe customer and returns its ids.
-func (e *env) user(t *testing.T, n int) (uid, customer string) {
+func (e *env) user(t testing.TB, n int) (uid, customer string) {
 	t.Helper()
 	uid, customer = fmt.Sprintf("u%d", n), fmt.Sprintf("cus_%d", n)
 	ctx := context.Background()

@@ -82,6 +82,13 @@ func (s *Service) HandleEvent(ctx context.Context, ev stripe.Event) error {
 		return fmt.Errorf("billing: read event: %w", err)
 	}
 	st, err := s.fetch(ctx, subID)
+	var se *stripe.Error
+	if errors.As(err, &se) && se.HTTPStatusCode == http.StatusNotFound {
+		// Not a subscription of this account (e.g. another mode's): nothing to apply, and
+		// a retry would not find it either.
+		s.logger.Warn("stripe event for an unknown subscription", "event_id", ev.ID, "type", string(ev.Type))
+		return nil
+	}
 	if err != nil {
 		return err
 	}

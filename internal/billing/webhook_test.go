@@ -194,3 +194,22 @@ func TestTwoInstancesOneEvent(t *testing.T) {
 		}
 	})
 }
+
+// TestUnknownSubscription: an event about a subscription Stripe does not know (another
+// account's, a deleted test object) is acknowledged, so Stripe stops retrying, and
+// changes nothing.
+func TestUnknownSubscription(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		e.user(t, 1)
+		e.deliver(t, e.svc, subEvent("evt_x", "customer.subscription.updated", stripefake.Sub{ID: "sub_missing"}))
+		if n := e.count(t, `SELECT COUNT(*) FROM billing_subscriptions`) + e.count(t, `SELECT COUNT(*) FROM billing_events`); n != 0 {
+			t.Fatalf("an unknown subscription left %d rows", n)
+		}
+		// An event kind billing does not handle is acknowledged without a Stripe call.
+		e.deliver(t, e.svc, stripefake.Event("evt_y", "customer.created", map[string]any{"id": "cus_9", "object": "customer"}))
+		if n := e.fake.Calls("GET /v1/subscriptions/{id}"); n != 1 {
+			t.Fatalf("%d Stripe reads, want 1 (the unknown subscription only)", n)
+		}
+	})
+}
