@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"github.com/stripe/stripe-go/v85"
 
@@ -32,11 +33,15 @@ func (s *Service) Checkout(ctx context.Context, userID, planID string) (string, 
 	if err != nil {
 		return "", err
 	}
-	if cur, ok := s.current(subs, s.now()); ok {
-		p, _ := s.planOfPrice(cur.Price)
-		e := errs.E(errs.Conflict, "you already subscribe to the %s plan; change or cancel it in the billing portal", p.Name)
-		e.Details = map[string]any{"portal": true}
-		return "", e
+	// A subscription that still exists, paid or not (past due, unpaid, paused), is changed
+	// or fixed in the Portal: a second one would charge the user twice.
+	for _, sub := range subs {
+		if live(sub.Status) {
+			e := errs.E(errs.Conflict, "you already have a subscription (%s); change it, cancel it or update your payment details in the billing portal",
+				strings.ReplaceAll(sub.Status, "_", " "))
+			e.Details = map[string]any{"portal": true}
+			return "", e
+		}
 	}
 	if s.d.AllowSession != nil {
 		if err := s.d.AllowSession(ctx, userID); err != nil {
@@ -60,6 +65,16 @@ func (s *Service) Checkout(ctx context.Context, userID, planID string) (string, 
 		return "", errs.Wrap(fmt.Errorf("billing: create checkout session: %w", err), errs.Unavailable, "Stripe could not start the checkout; try again in a moment")
 	}
 	return cs.URL, nil
+}
+
+// live reports whether a subscription in this status still exists at Stripe as one the
+// user could pay for again (not ended, not an abandoned first payment).
+func live(status string) bool {
+	switch status {
+	case "active", "trialing", "past_due", "unpaid", "paused":
+		return true
+	}
+	return false
 }
 
 // Portal returns a Stripe Customer Portal page where the user manages or cancels their

@@ -8,6 +8,7 @@ import (
 	"myally.app/ally/internal/billing/stripefake"
 	"myally.app/ally/internal/db"
 	"myally.app/ally/internal/db/dbtest"
+	"myally.app/ally/internal/errs"
 )
 
 // TestPastDueGrace: a failed payment keeps the plan for the grace, shown with its end;
@@ -135,6 +136,38 @@ func TestCancelAtPeriodEnd(t *testing.T) {
 		}
 		if st := e.stored(t, "sub_1"); st.Status != "canceled" {
 			t.Fatalf("stored status %q, want canceled", st.Status)
+		}
+	})
+}
+
+// TestCheckoutRefusedWhileSubscribed: a user whose subscription still exists, even past
+// the grace of a failed payment, is sent to the Portal instead of paying twice.
+func TestCheckoutRefusedWhileSubscribed(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		uid, cus := e.user(t, 1)
+		e.fake.SetSub(stripefake.Sub{ID: "sub_1", Customer: cus, Price: proPrice, Status: "past_due"})
+		e.deliver(t, e.svc, invoiceEvent("evt_1", "invoice.payment_failed", "sub_1"))
+		e.clock.Add(100 * time.Hour)
+		if p := e.plan(t, uid); p != "" {
+			t.Fatalf("plan past the grace = %q", p)
+		}
+		_, err := e.svc.Checkout(context.Background(), uid, "pro")
+		if errs.CodeOf(err) != errs.Conflict {
+			t.Fatalf("checkout with a past-due subscription: %v, want a conflict", err)
+		}
+		if n := e.fake.Calls("POST /v1/checkout/sessions"); n != 0 {
+			t.Fatalf("%d checkout sessions created", n)
+		}
+		// Once it ended, a new checkout is possible.
+		e.fake.SetSub(stripefake.Sub{ID: "sub_1", Customer: cus, Price: proPrice, Status: "canceled"})
+		e.deliver(t, e.svc, subEvent("evt_2", "customer.subscription.deleted", stripefake.Sub{ID: "sub_1"}))
+		url, err := e.svc.Checkout(context.Background(), uid, "pro")
+		if err != nil || url == "" {
+			t.Fatalf("checkout after the subscription ended: %q %v", url, err)
+		}
+		if n := e.fake.Calls("POST /v1/customers"); n != 0 {
+			t.Fatalf("the stored customer was not reused: %d created", n)
 		}
 	})
 }
