@@ -34,7 +34,10 @@ type stack struct {
 	fake *stripefake.Server
 }
 
-func startStack(t *testing.T, tg dbtest.Target) *stack {
+func startStack(t *testing.T, tg dbtest.Target) *stack { return startStackWith(t, tg, plans) }
+
+// startStackWith starts a stack selling the given ALLY_PLANS.
+func startStackWith(t *testing.T, tg dbtest.Target, planList string) *stack {
 	t.Helper()
 	fake := stripefake.New(map[string]int64{proPrice: 1200})
 	hs := httptest.NewServer(fake.Handler())
@@ -42,7 +45,7 @@ func startStack(t *testing.T, tg dbtest.Target) *stack {
 	fake.URL = hs.URL
 	s := apptest.Start(t, tg, apptest.Options{Env: map[string]string{
 		"ALLY_STRIPE_SECRET_KEY": "sk_test_app", "ALLY_STRIPE_WEBHOOK_SECRET": webhookSecret,
-		"ALLY_STRIPE_API_URL": hs.URL, "ALLY_PLANS": plans, "ALLY_PUBLIC_URL": "https://ally.example",
+		"ALLY_STRIPE_API_URL": hs.URL, "ALLY_PLANS": planList, "ALLY_PUBLIC_URL": "https://ally.example",
 	}})
 	fake.SetWebhook(s.URL+"/webhooks/stripe", webhookSecret)
 	return &stack{Server: s, fake: fake}

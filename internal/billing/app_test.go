@@ -311,3 +311,41 @@ func TestAgainstStripeMock(t *testing.T) {
 		}
 	})
 }
+
+// TestDowngradePausesTooFrequentTasks: a task allowed by the paid plan's minimum interval
+// is paused when the plan that applies no longer allows it.
+func TestDowngradePausesTooFrequentTasks(t *testing.T) {
+	const intervals = `[{"id":"free","name":"Free","limits":{"min_task_interval":"48h"}},
+		{"id":"pro","name":"Pro","stripe_price":"price_pro","limits":{"min_task_interval":"1h"}}]`
+	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
+		s := startStackWith(t, tg, intervals)
+		uid, tok := authtest.NewUser(t, s.Server)
+		if res := s.Do("POST", "/api/v1/tasks", tok, task("daily")); res.Status != http.StatusBadRequest {
+			t.Fatalf("a daily task on free (every 48h at most): %d %s", res.Status, res.Body)
+		}
+		s.subscribe(t, tok)
+		if res := s.Do("POST", "/api/v1/tasks", tok, task("daily")); res.Status != http.StatusCreated {
+			t.Fatalf("a daily task on pro: %d %s", res.Status, res.Body)
+		}
+		var subID string
+		if err := s.DB.R.QueryRow(`SELECT stripe_subscription_id FROM billing_subscriptions WHERE user_id = $1`, uid).Scan(&subID); err != nil {
+			t.Fatal(err)
+		}
+		sub, _ := s.fake.Sub(subID)
+		sub.Status = "canceled"
+		s.fake.SetSub(sub)
+		if err := s.fake.Deliver("customer.subscription.deleted", map[string]any{"id": subID, "object": "subscription"}); err != nil {
+			t.Fatal(err)
+		}
+		var list struct {
+			Tasks []struct {
+				Enabled        bool
+				DisabledReason string `json:"disabled_reason"`
+			}
+		}
+		s.Do("GET", "/api/v1/tasks", tok, nil).JSON(t, &list)
+		if len(list.Tasks) != 1 || list.Tasks[0].Enabled || !strings.Contains(list.Tasks[0].DisabledReason, "at most every 48h") {
+			t.Fatalf("after the downgrade: %+v, want the daily task paused for the interval", list.Tasks)
+		}
+	})
+}
