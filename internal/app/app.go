@@ -20,6 +20,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"myally.app/ally/internal/auth"
+	"myally.app/ally/internal/billing"
 	"myally.app/ally/internal/chat"
 	"myally.app/ally/internal/config"
 	"myally.app/ally/internal/db"
@@ -60,6 +61,8 @@ type Main struct {
 	Privacy *privacy.Service
 	// Tasks is scheduled tasks: their API, the sweep for due runs and the run workers.
 	Tasks *tasks.Service
+	// Billing is Stripe subscriptions: Checkout, Portal, webhooks and the plan they grant.
+	Billing *billing.Service
 
 	// Workers and PeriodicJobs collect the job kinds features register while wiring.
 	Workers      *river.Workers

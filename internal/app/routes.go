@@ -49,6 +49,10 @@ func (m *Main) wire(ctx context.Context) error {
 	if err := m.wireTasks(ctx); err != nil {
 		return err
 	}
+	// Billing: after tasks and privacy, whose limits and deletion it drives.
+	if err := m.wireBilling(ctx); err != nil {
+		return err
+	}
 	// The web app (last: it answers every GET path nothing else claims).
 	if err := m.wireWeb(); err != nil {
 		return err

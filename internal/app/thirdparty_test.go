@@ -16,6 +16,7 @@ import (
 
 	"myally.app/ally/internal/app/apptest"
 	"myally.app/ally/internal/auth/authtest"
+	"myally.app/ally/internal/billing/stripefake"
 	"myally.app/ally/internal/db/dbtest"
 	"myally.app/ally/internal/llm/llmtest"
 )
@@ -52,6 +53,18 @@ func (f *resendRecorder) mails() []string {
 	return append([]string(nil), f.text...)
 }
 
+// recording passes requests to h and records each as sent to party.
+func recording(party string, h http.Handler, into *[]outgoing, mu *sync.Mutex) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		*into = append(*into, outgoing{party, r.Method + " " + r.URL.String() + "\n" + headerText(r.Header) + string(body)})
+		mu.Unlock()
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		h.ServeHTTP(w, r)
+	})
+}
+
 func headerText(h http.Header) string {
 	var b bytes.Buffer
 	_ = h.Write(&b)
@@ -72,6 +85,12 @@ func TestThirdPartiesReceiveOnlyWhatThePolicySays(t *testing.T) {
 		resend := &resendRecorder{}
 		rs := httptest.NewServer(resend)
 		defer rs.Close()
+		var others []outgoing
+		var othersMu sync.Mutex
+		stripe := stripefake.New(map[string]int64{"price_pro": 1200})
+		ss := httptest.NewServer(recording("stripe", stripe.Handler(), &others, &othersMu))
+		defer ss.Close()
+		stripe.URL = ss.URL
 		s := apptest.Start(t, tg, apptest.Options{Env: map[string]string{
 			"ANTHROPIC_API_KEY": "sk-ant-test", "ANTHROPIC_BASE_URL": models.URL,
 			"OPENAI_API_KEY": "sk-openai-test", "OPENAI_BASE_URL": models.URL + "/v1",
@@ -79,9 +98,13 @@ func TestThirdPartiesReceiveOnlyWhatThePolicySays(t *testing.T) {
 			"ALLY_LLM_MAX_RETRIES": "0", "ALLY_LLM_BREAKER_THRESHOLD": "100",
 			"ALLY_MAILER": "resend", "ALLY_RESEND_API_KEY": "re_test", "ALLY_RESEND_BASE_URL": rs.URL,
 			"ALLY_MAIL_FROM":       "Ally <ally@ally.example>",
-			"ALLY_PLANS":           `[{"id":"free","name":"Free","limits":{}}]`,
+			"ALLY_PLANS": `[{"id":"free","name":"Free","limits":{}},
+				{"id":"pro","name":"Pro","stripe_price":"price_pro","limits":{}}]`,
+			"ALLY_STRIPE_SECRET_KEY": "sk_test_journey", "ALLY_STRIPE_WEBHOOK_SECRET": "whsec_journey",
+			"ALLY_STRIPE_API_URL": ss.URL,
 			"ALLY_TRUSTED_PROXIES": "127.0.0.1",
 		}})
+		stripe.SetWebhook(s.URL+"/webhooks/stripe", "whsec_journey")
 		// The user reaches Ally through a proxy that names their address.
 		const clientIP = "198.51.100.73"
 		s.Header = http.Header{"X-Forwarded-For": {clientIP}}
@@ -93,9 +116,11 @@ func TestThirdPartiesReceiveOnlyWhatThePolicySays(t *testing.T) {
 		chatTurn(t, s, otherToken, otherConv, "My private note is "+otherMarker)
 
 		marker := randomWord()
-		email := "journey-" + marker + "@example.com"
+		// The address is not made from the marker: Stripe may receive the one, never the other.
+		email := "journey-" + randomWord() + "@example.com"
 		password := "correct horse " + marker
-		if res := s.Do("POST", "/api/v1/auth/signup", "", map[string]any{"name": "Journey", "email": email,
+		const name = "Juniper Quokka"
+		if res := s.Do("POST", "/api/v1/auth/signup", "", map[string]any{"name": name, "email": email,
 			"password": password, "age_confirmed": true}); res.Status >= 300 {
 			t.Fatalf("signup: %d %s", res.Status, res.Body)
 		}
@@ -136,6 +161,32 @@ func TestThirdPartiesReceiveOnlyWhatThePolicySays(t *testing.T) {
 			t.Fatalf("run now: %d %s", res.Status, res.Body)
 		}
 		waitMail(t, resend, "Brief "+marker)
+		// An upgrade through Stripe Checkout: the hosted page is paid, Stripe's webhook
+		// reaches Ally, which reads the subscription back.
+		res = s.Do("POST", "/api/v1/billing/checkout", token, map[string]string{"plan": "pro"})
+		if res.Status != 200 {
+			t.Fatalf("checkout: %d %s", res.Status, res.Body)
+		}
+		var checkout struct{ URL string }
+		res.JSON(t, &checkout)
+		noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		pay, err := noRedirect.Post(checkout.URL, "application/x-www-form-urlencoded", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pay.Body.Close()
+		for deadline := time.Now().Add(15 * time.Second); ; {
+			var st struct{ Plan string }
+			s.Do("GET", "/api/v1/billing", token, nil).JSON(t, &st)
+			if st.Plan == "pro" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the plan is %q after paying", st.Plan)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+
 		s.Do("POST", "/api/v1/auth/password-reset", "", map[string]any{"email": email})
 		waitMail(t, resend, "/reset-password?token=")
 
@@ -148,6 +199,8 @@ func TestThirdPartiesReceiveOnlyWhatThePolicySays(t *testing.T) {
 			"the other user's session token": otherToken, "client IP": clientIP, "the other user's words": otherMarker,
 			"the other user's id": otherID, "the JWT signing secret": "test-secret-test-secret"}
 		notToModels := map[string]string{"email address": email, "the user id": me.ID}
+		// Stripe receives the email address and subscription data, nothing the user wrote.
+		notToStripe := map[string]string{"the user's name": name, "what the user wrote": marker}
 
 		var sent []outgoing
 		for _, p := range []llmtest.Provider{llmtest.Anthropic, llmtest.OpenAI, llmtest.Gemini} {
@@ -167,6 +220,9 @@ func TestThirdPartiesReceiveOnlyWhatThePolicySays(t *testing.T) {
 		resend.mu.Lock()
 		sent = append(sent, resend.reqs...)
 		resend.mu.Unlock()
+		othersMu.Lock()
+		sent = append(sent, others...)
+		othersMu.Unlock()
 		sawMarker := map[string]bool{}
 		for _, o := range sent {
 			sawMarker[o.party] = sawMarker[o.party] || strings.Contains(o.raw, marker)
@@ -175,7 +231,13 @@ func TestThirdPartiesReceiveOnlyWhatThePolicySays(t *testing.T) {
 					t.Errorf("%s received %s", o.party, what)
 				}
 			}
-			if o.party != "resend" {
+			if o.party == "stripe" {
+				for what, v := range notToStripe {
+					if strings.Contains(o.raw, v) {
+						t.Errorf("stripe received %s", what)
+					}
+				}
+			} else if o.party != "resend" {
 				for what, v := range notToModels {
 					if strings.Contains(o.raw, v) {
 						t.Errorf("%s received %s", o.party, what)
@@ -188,6 +250,13 @@ func TestThirdPartiesReceiveOnlyWhatThePolicySays(t *testing.T) {
 			if !sawMarker[p] {
 				t.Errorf("%s never received the user's content: the recorder missed it", p)
 			}
+		}
+		sawEmail := false
+		for _, o := range sent {
+			sawEmail = sawEmail || o.party == "stripe" && strings.Contains(o.raw, strings.ReplaceAll(email, "@", "%40"))
+		}
+		if !sawEmail {
+			t.Errorf("stripe never received the customer's email: the recorder missed it")
 		}
 
 		// Settings > Privacy and the export list who processed the data.
@@ -206,7 +275,7 @@ func TestThirdPartiesReceiveOnlyWhatThePolicySays(t *testing.T) {
 			}
 		}
 		sort.Strings(names)
-		want := "Anthropic, Google (Gemini), Model server at " + strings.TrimPrefix(models.URL, "http://") + ", Resend"
+		want := "Anthropic, Google (Gemini), Model server at " + strings.TrimPrefix(models.URL, "http://") + ", Resend, Stripe"
 		if got := strings.Join(names, ", "); got != want {
 			t.Errorf("third parties %q, want %q", got, want)
 		}

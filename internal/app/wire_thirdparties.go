@@ -17,7 +17,7 @@ const (
 
 // wireThirdParties tells privacy which outside services processed a user's data: the
 // model providers of the user's replies and background calls, and the email service.
-// Billing and Telegram add theirs where they are wired.
+// Billing (Stripe) and Telegram add theirs where they are wired.
 func (m *Main) wireThirdParties() {
 	models := func(provider string) (name, receives string, ok bool) {
 		switch provider {

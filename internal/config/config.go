@@ -83,4 +83,10 @@ type Config struct {
 	// Plans and usage.
 	Plans       string `env:"ALLY_PLANS" default:"" doc:"Plans as a JSON list: [{id, name, stripe_price, limits: {tokens_per_day, messages_per_day, active_tasks, min_task_interval, memory_file_bytes, memory_total_bytes, fallback_per_day}}]; a limit that is null or omitted is unlimited. The plan with id free (else the first) is the default. Empty: built-in free and pro plans."`
 	ModelPrices string `env:"ALLY_MODEL_PRICES" default:"" doc:"Model prices for cost estimates, as JSON: {model: {input, output, cache_read, cache_write}} in US dollars per million tokens; adds to or replaces the built-in prices of current Claude, OpenAI and Gemini models. A name also prices dated versions that start with it."`
+
+	// Billing.
+	StripeSecretKey     string        `env:"ALLY_STRIPE_SECRET_KEY" default:"" doc:"Stripe secret API key (sk_live_… or sk_test_…); empty turns billing off and every user is on the default plan." secret:"true"`
+	StripeWebhookSecret string        `env:"ALLY_STRIPE_WEBHOOK_SECRET" default:"" doc:"Signing secret (whsec_…) of the Stripe webhook endpoint POST /webhooks/stripe; required with ALLY_STRIPE_SECRET_KEY." secret:"true"`
+	StripeAPIURL        string        `env:"ALLY_STRIPE_API_URL" default:"" doc:"Stripe API base URL; empty for the official endpoint (tests point it at stripe-mock or a local fake)."`
+	BillingGrace        time.Duration `env:"ALLY_BILLING_GRACE" default:"168h" doc:"How long a past-due subscription (a failed payment) keeps its plan before the user is moved to the default plan."`
 }

@@ -46,6 +46,11 @@ var Tables = []Table{
 	UserTable("task_runs", "task_runs", ByUserID(), OrderBy("task_id, scheduled_for"), Booleans("manual")),
 	UserTable("task_deliveries", "task_deliveries", ByUserID(), OrderBy("run_id, channel")),
 
+	// Billing (Stripe): the customer id and the subscriptions' state; never card data.
+	UserTable("billing_customers", "billing", ByUserID(), Single()),
+	UserTable("billing_subscriptions", "billing_subscriptions", ByUserID(), OrderBy("fetched_at, stripe_subscription_id"), Booleans("cancel_at_period_end")),
+	SystemTable("billing_events", "ids and types of Stripe webhook events already applied, so a replay changes nothing; no user id or content, pruned after 30 days"),
+
 	// Plumbing.
 	SystemTable("schema_migrations", "which database migrations have been applied"),
 	SystemTable("sqlite_sequence", "SQLite's counters for AUTOINCREMENT keys"),

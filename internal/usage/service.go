@@ -27,6 +27,16 @@ type Service struct {
 	// Timezones gives users' timezones (the accounts service); unset, every user's day is
 	// the UTC day.
 	Timezones Timezones
+	// Subscriptions gives the plan a user pays for (billing); unset, or when it names
+	// none, the plan is the users.plan column (the default plan unless an operator set
+	// another).
+	Subscriptions Subscriptions
+}
+
+// Subscriptions gives the id of the plan a user's subscription entitles them to, or ""
+// for none. Usage asks it; it never reads billing's tables.
+type Subscriptions interface {
+	SubscribedPlan(ctx context.Context, userID string) (string, error)
 }
 
 // Timezones gives a user's timezone (UTC when unknown; not_found for no such user).
@@ -61,6 +71,15 @@ func (s *Service) PlanFor(ctx context.Context, userID string) (Plan, error) {
 	}
 	if err != nil {
 		return Plan{}, fmt.Errorf("usage: read plan: %w", err)
+	}
+	if s.Subscriptions != nil {
+		sub, err := s.Subscriptions.SubscribedPlan(ctx, userID)
+		if err != nil {
+			return Plan{}, fmt.Errorf("usage: subscribed plan: %w", err)
+		}
+		if sub != "" {
+			id = sub
+		}
 	}
 	return s.plans.Get(id), nil
 }

@@ -4,6 +4,7 @@ import { ChatLayout } from "./chat/ChatLayout";
 import { Spinner } from "./components/ui";
 import { Forgot } from "./pages/Forgot";
 import { GoogleReturn } from "./pages/GoogleReturn";
+import { Pricing } from "./pages/Pricing";
 import { Reset } from "./pages/Reset";
 import { SignIn } from "./pages/SignIn";
 import { SignUp } from "./pages/SignUp";
@@ -17,6 +18,7 @@ const Settings = lazy(() => import("./settings/Settings"));
 const publicPages: Record<string, ComponentType> = {
   "/verify-email": Verify,
   "/reset-password": Reset,
+  "/pricing": Pricing,
 };
 
 /** Pages for signed-out visitors; a signed-in person is sent to the app. */

@@ -30,7 +30,7 @@ export function TurnError({ error, onClose }: { error: ApiError; onClose: () => 
             It resets at <time dateTime={at.toISOString()}>{at.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" })}</time>.
           </>
         )}{" "}
-        <Link href="/settings/usage">See your usage</Link>
+        <Link href="/settings/usage">See your usage</Link> or <Link href="/settings/billing">upgrade your plan</Link>.
       </Alert>
     );
   }

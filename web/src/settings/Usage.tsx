@@ -30,7 +30,8 @@ interface Today {
   tokens?: Allowance;
 }
 
-function Meter({ label, a }: { label: string; a?: Allowance }) {
+/** Meter shows an allowance used so far against its limit. */
+export function Meter({ label, a }: { label: string; a?: Allowance }) {
   if (!a) return null;
   const pct = a.limit ? Math.min(100, Math.round((a.used / a.limit) * 100)) : 0;
   return (

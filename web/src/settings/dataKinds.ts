@@ -28,6 +28,8 @@ const kinds: Record<string, Kind> = {
   usage_events: { title: "Usage records", what: "Token counts and cost of each model call." },
   usage_daily: { title: "Daily usage", what: "Your usage totalled per day." },
   usage_conversations: { title: "Usage per conversation", what: "Token and cost totals of each conversation." },
+  billing: { title: "Billing", what: "Your Stripe customer id (Stripe holds your email address and payment details; Ally never stores card details) and the plan last applied." },
+  billing_subscriptions: { title: "Subscriptions", what: "Your subscriptions as Stripe reports them: plan, status, end of the current period, whether it renews." },
 };
 
 /** dataKind names a section of the export for people. */

@@ -13,6 +13,7 @@ export const sections: Section[] = [
   { id: "memory", title: "Memory", component: lazy(() => import("./Memory")) },
   { id: "tasks", title: "Tasks", component: lazy(() => import("./Tasks")) },
   { id: "usage", title: "Usage", component: lazy(() => import("./Usage")) },
+  { id: "billing", title: "Billing", component: lazy(() => import("./Billing")) },
   { id: "security", title: "Security", component: lazy(() => import("./Security")) },
   { id: "privacy", title: "Privacy", component: lazy(() => import("./Privacy")) },
   { id: "appearance", title: "Appearance", component: lazy(() => import("./Appearance")) },
