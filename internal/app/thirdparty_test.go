@@ -97,11 +97,11 @@ func TestThirdPartiesReceiveOnlyWhatThePolicySays(t *testing.T) {
 			"GEMINI_API_KEY": "gemini-test", "GOOGLE_GEMINI_BASE_URL": models.URL, "ALLY_GEMINI_PAID_TIER": "true",
 			"ALLY_LLM_MAX_RETRIES": "0", "ALLY_LLM_BREAKER_THRESHOLD": "100",
 			"ALLY_MAILER": "resend", "ALLY_RESEND_API_KEY": "re_test", "ALLY_RESEND_BASE_URL": rs.URL,
-			"ALLY_MAIL_FROM":       "Ally <ally@ally.example>",
+			"ALLY_MAIL_FROM": "Ally <ally@ally.example>",
 			"ALLY_PLANS": `[{"id":"free","name":"Free","limits":{}},
 				{"id":"pro","name":"Pro","stripe_price":"price_pro","limits":{}}]`,
 			"ALLY_STRIPE_SECRET_KEY": "sk_test_journey", "ALLY_STRIPE_WEBHOOK_SECRET": "whsec_journey",
-			"ALLY_STRIPE_API_URL": ss.URL,
+			"ALLY_STRIPE_API_URL":  ss.URL,
 			"ALLY_TRUSTED_PROXIES": "127.0.0.1",
 		}})
 		stripe.SetWebhook(s.URL+"/webhooks/stripe", "whsec_journey")
