@@ -46,6 +46,12 @@ var Tables = []Table{
 	UserTable("task_runs", "task_runs", ByUserID(), OrderBy("task_id, scheduled_for"), Booleans("manual")),
 	UserTable("task_deliveries", "task_deliveries", ByUserID(), OrderBy("run_id, channel")),
 
+	// Telegram: the linked chat, one-time link tokens (hashes only) and the updates of
+	// the linked chat kept to ignore duplicates.
+	UserTable("telegram_links", "telegram_link", ByUserID(), OrderBy("linked_at")),
+	UserTable("telegram_link_tokens", "telegram_link_tokens", ByUserID(), Omit("token_hash"), OrderBy("created_at")),
+	UserTable("telegram_updates", "telegram_updates", ByUserID(), OrderBy("update_id")),
+
 	// Plumbing.
 	SystemTable("schema_migrations", "which database migrations have been applied"),
 	SystemTable("sqlite_sequence", "SQLite's counters for AUTOINCREMENT keys"),
