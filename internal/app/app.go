@@ -29,6 +29,7 @@ import (
 	"myally.app/ally/internal/memory"
 	"myally.app/ally/internal/privacy"
 	"myally.app/ally/internal/tasks"
+	"myally.app/ally/internal/telegram"
 	usagesvc "myally.app/ally/internal/usage" // app has its own usage (the CLI help)
 )
 
@@ -60,6 +61,8 @@ type Main struct {
 	Privacy *privacy.Service
 	// Tasks is scheduled tasks: their API, the sweep for due runs and the run workers.
 	Tasks *tasks.Service
+	// Telegram is the Telegram bot: linking, chats with the assistant, task delivery.
+	Telegram *telegram.Service
 
 	// Workers and PeriodicJobs collect the job kinds features register while wiring.
 	Workers      *river.Workers
