@@ -26,7 +26,7 @@ func (s *Service) Routes(mux *http.ServeMux, require func(http.Handler) http.Han
 	mux.Handle("GET /api/v1/telegram", require(http.HandlerFunc(s.handleGet)))
 	mux.Handle("POST /api/v1/telegram/link", require(http.HandlerFunc(s.handleLink)))
 	mux.Handle("DELETE /api/v1/telegram", require(http.HandlerFunc(s.handleUnlink)))
-	mux.HandleFunc("POST "+WebhookPath, s.Webhook)
+	mux.HandleFunc("POST /webhooks/telegram", s.Webhook)
 }
 
 // Status is GET /api/v1/telegram.

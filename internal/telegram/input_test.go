@@ -102,7 +102,7 @@ func TestWebhookInput(t *testing.T) {
 		h.send(t, h.tg.Update("message", me, map[string]any{"photo": []map[string]any{{"file_id": "p", "file_unique_id": "u", "width": 1, "height": 1}}}))
 		h.send(t, h.tg.Update("edited_message", me, map[string]any{"text": "changed"}))
 		h.send(t, h.tg.TextUpdate(me, "/help"))
-		h.waitSent(t, me.ID, "/stop unlinks")
+		h.waitSent(t, me.ID, "shows this message")
 		got := h.tg.Sent(me.ID)[1:]
 		if len(got) != 4 || !strings.Contains(got[0].Text, "text only") || !strings.Contains(got[1].Text, "text only") || !strings.Contains(got[2].Text, "new messages only") {
 			t.Fatalf("answers: %+v", got)

@@ -85,7 +85,7 @@ func TestLinkChatAndUnlink(t *testing.T) {
 			}
 
 			h.send(t, h.tg.TextUpdate(me, "/help"))
-			h.waitSent(t, me.ID, "/stop unlinks")
+			h.waitSent(t, me.ID, "shows this message")
 			h.send(t, h.tg.TextUpdate(me, "/stop"))
 			h.waitSent(t, me.ID, "Unlinked.")
 			if st := status(t, h, tok); st.Linked {

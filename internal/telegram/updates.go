@@ -11,6 +11,7 @@ import (
 	"github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
+	"myally.app/ally/internal/errs"
 	"myally.app/ally/internal/httpx"
 )
 
@@ -41,22 +42,27 @@ type work struct {
 }
 
 // Webhook is POST /webhooks/telegram: the secret header is checked in constant time
-// (anything else is 401, with nothing read, stored or logged but the status), then the
+// (anything else is 401 unauthenticated, with nothing read, stored or logged but the
+// status), then the
 // update is stored and acknowledged; the reply runs in the background.
 func (s *Service) Webhook(w http.ResponseWriter, r *http.Request) {
+	if !s.Enabled() {
+		httpx.ErrorCode(w, r, errs.NotFound, "Telegram is not set up on this server")
+		return
+	}
 	got := r.Header.Get("X-Telegram-Bot-Api-Secret-Token")
 	if s.d.WebhookSecret == "" || subtle.ConstantTimeCompare([]byte(got), []byte(s.d.WebhookSecret)) != 1 {
-		w.WriteHeader(http.StatusUnauthorized)
+		httpx.ErrorCode(w, r, errs.Unauthenticated, "missing or wrong secret token")
 		return
 	}
 	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxUpdateBytes))
 	if err != nil {
-		httpx.ErrorCode(w, r, "too_large", "the update is too large")
+		httpx.ErrorCode(w, r, errs.TooLarge, "the update is too large")
 		return
 	}
 	var u models.Update
 	if err := json.Unmarshal(raw, &u); err != nil || u.ID <= 0 {
-		httpx.ErrorCode(w, r, "invalid_request", "the body is not a Telegram update")
+		httpx.ErrorCode(w, r, errs.Invalid, "the body is not a Telegram update")
 		return
 	}
 	if err := s.ingest(r.Context(), &u); err != nil {
