@@ -42,7 +42,7 @@ func modes(t *testing.T, fn func(t *testing.T, polling bool)) {
 	}
 }
 
-func start(t *testing.T, tg dbtest.Target, polling bool, extra ...string) *harness {
+func start(t testing.TB, tg dbtest.Target, polling bool, extra ...string) *harness {
 	t.Helper()
 	fake := llmtest.Start(t)
 	bot := tgtest.Start(t, botToken)
@@ -82,7 +82,7 @@ func start(t *testing.T, tg dbtest.Target, polling bool, extra ...string) *harne
 
 // send delivers an update the way the mode does: posted to the webhook with the secret,
 // or queued for getUpdates.
-func (h *harness) send(t *testing.T, u map[string]any) {
+func (h *harness) send(t testing.TB, u map[string]any) {
 	t.Helper()
 	if h.polling {
 		h.tg.Push(u)
@@ -94,7 +94,7 @@ func (h *harness) send(t *testing.T, u map[string]any) {
 }
 
 // post sends a webhook request with the given secret ("" for none).
-func (h *harness) post(t *testing.T, body any, secret string) int {
+func (h *harness) post(t testing.TB, body any, secret string) int {
 	t.Helper()
 	raw, ok := body.([]byte)
 	if !ok {
@@ -115,7 +115,7 @@ func (h *harness) post(t *testing.T, body any, secret string) int {
 
 // link links chat to the user with a deep link from the API, and waits for the bot's
 // confirmation.
-func (h *harness) link(t *testing.T, tok string, chat tgtest.Chat) {
+func (h *harness) link(t testing.TB, tok string, chat tgtest.Chat) {
 	t.Helper()
 	res := h.Do("POST", "/api/v1/telegram/link", tok, nil)
 	var l telegram.LinkURL
@@ -129,7 +129,7 @@ func (h *harness) link(t *testing.T, tok string, chat tgtest.Chat) {
 }
 
 // waitSent waits until a message containing text was sent in chat, and returns it.
-func (h *harness) waitSent(t *testing.T, chatID int64, text string) tgtest.Message {
+func (h *harness) waitSent(t testing.TB, chatID int64, text string) tgtest.Message {
 	t.Helper()
 	var got tgtest.Message
 	waitFor(t, "a message with "+text, func() bool {
@@ -145,7 +145,7 @@ func (h *harness) waitSent(t *testing.T, chatID int64, text string) tgtest.Messa
 }
 
 // waitFor polls cond until it holds, failing after a generous deadline.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
@@ -156,12 +156,12 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func newUser(t *testing.T, h *harness) (string, string) {
+func newUser(t testing.TB, h *harness) (string, string) {
 	t.Helper()
 	return authtest.NewUser(t, h.Server)
 }
 
-func status(t *testing.T, h *harness, tok string) telegram.Status {
+func status(t testing.TB, h *harness, tok string) telegram.Status {
 	t.Helper()
 	res := h.Do("GET", "/api/v1/telegram", tok, nil)
 	if res.Status != http.StatusOK {
@@ -177,11 +177,14 @@ type fakeClock struct {
 	mu    sync.Mutex
 	t     time.Time
 	waits []time.Duration
+	// tick advances the clock on every reading (time passes as the code runs).
+	tick time.Duration
 }
 
 func (c *fakeClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.t = c.t.Add(c.tick)
 	return c.t
 }
 

@@ -30,8 +30,9 @@ func newLimiter() *limiter {
 // wait returns how long to wait before a call to chatID (0: now, and the call is counted).
 // chatPaced calls are a reply's progress updates, at most one per chat per
 // perChatInterval; others (the final text, notices, typing) are held back only by the
-// bot-wide limit and retry_after.
-func (l *limiter) wait(chatID int64, now time.Time, chatPaced bool) time.Duration {
+// bot-wide limit and retry_after. Uncounted calls (the typing action: not a message) are
+// held back only by retry_after and do not use the bot-wide allowance.
+func (l *limiter) wait(chatID int64, now time.Time, chatPaced, counted bool) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var d time.Duration
@@ -49,7 +50,7 @@ func (l *limiter) wait(chatID int64, now time.Time, chatPaced bool) time.Duratio
 		cut++
 	}
 	l.window = l.window[cut:]
-	if len(l.window) >= perBotPerSecond {
+	if counted && len(l.window) >= perBotPerSecond {
 		if w := time.Second - now.Sub(l.window[0]); w > d {
 			d = w
 		}
@@ -60,7 +61,9 @@ func (l *limiter) wait(chatID int64, now time.Time, chatPaced bool) time.Duratio
 	if chatPaced {
 		l.lastChat[chatID] = now
 	}
-	l.window = append(l.window, now)
+	if counted {
+		l.window = append(l.window, now)
+	}
 	return 0
 }
 

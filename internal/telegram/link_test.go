@@ -12,7 +12,7 @@ import (
 	"myally.app/ally/internal/telegram/tgtest"
 )
 
-func mustJSON(t *testing.T, v any) []byte {
+func mustJSON(t testing.TB, v any) []byte {
 	t.Helper()
 	raw, err := json.Marshal(v)
 	if err != nil {

@@ -47,7 +47,7 @@ const (
 func (s *Service) call(ctx context.Context, chatID int64, pace pacing, fn func(context.Context) error) (bool, error) {
 	paced := pace != mustSend
 	for attempt := 0; ; attempt++ {
-		if d := s.limits.wait(chatID, s.now(), pace == progress); d > 0 {
+		if d := s.limits.wait(chatID, s.now(), pace == progress, pace != action); d > 0 {
 			if paced {
 				return false, nil
 			}
