@@ -258,3 +258,17 @@ func (s *Service) Stop(ctx context.Context) error {
 	}
 	return nil
 }
+
+// CheckToken calls getMe with token at apiURL and returns the bot's username (ally
+// doctor). The error names the kind of failure, never the token.
+func CheckToken(ctx context.Context, token, apiURL string) (string, error) {
+	b, err := bot.New(token, bot.WithServerURL(strings.TrimRight(apiURL, "/")), bot.WithSkipGetMe())
+	if err != nil {
+		return "", err
+	}
+	me, err := b.GetMe(ctx)
+	if err != nil {
+		return "", errors.New(safeErr(err))
+	}
+	return me.Username, nil
+}
