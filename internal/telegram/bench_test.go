@@ -16,7 +16,7 @@ import (
 )
 
 // BenchmarkWebhook1000Chats: 1,000 linked chats each send one message by webhook at once
-// (50 in flight). It reports the webhook's answer time (p50, p99: it acknowledges after
+// (8 in flight). It reports the webhook's answer time (p50, p99: it acknowledges after
 // storing the update, the reply runs in the background), the time from the post to the
 // first visible text in the chat (p50, p99, under Telegram's 30 messages a second per
 // bot), Bot API calls per reply (typing, drafts, final message) and lost updates (chats
@@ -24,7 +24,7 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkWebhook1000Chats -benchtime 1x ./internal/telegram/
 func BenchmarkWebhook1000Chats(b *testing.B) {
-	const chats, inFlight = 1000, 50
+	const chats, inFlight = 1000, 8
 	b.Run("sqlite", func(b *testing.B) {
 		benchWebhook(b, dbtest.Target{Dialect: db.SQLite, Options: db.Options{Path: filepath.Join(b.TempDir(), "ally.db")}}, chats, inFlight)
 	})

@@ -48,8 +48,10 @@ func (s *Service) process(ctx context.Context, w work) {
 			}
 			return // handled elsewhere (another instance, or recovery)
 		}
-		if err := s.markWorking(ctx, w.chatID); err != nil {
-			s.d.Logger.Warn("telegram: mark working", "error", err)
+		if w.broken {
+			if err := s.markWorking(ctx, w.chatID); err != nil {
+				s.d.Logger.Warn("telegram: mark working", "error", err)
+			}
 		}
 		switch w.kind {
 		case workUnsupported:

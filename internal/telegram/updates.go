@@ -39,6 +39,8 @@ type work struct {
 	userID   string
 	text     string
 	username string
+	// broken: the link was marked broken; the chat writing again shows it works.
+	broken bool
 }
 
 // Webhook is POST /webhooks/telegram: the secret header is checked in constant time
@@ -128,7 +130,8 @@ func (s *Service) ingest(ctx context.Context, u *models.Update) error {
 	if err != nil || !fresh {
 		return err
 	}
-	s.disp.enqueue(work{kind: kind, updateID: u.ID, chatID: msg.Chat.ID, userID: link.UserID, text: text, username: msg.Chat.Username})
+	s.disp.enqueue(work{kind: kind, updateID: u.ID, chatID: msg.Chat.ID, userID: link.UserID, text: text, username: msg.Chat.Username,
+		broken: link.Status == statusBroken})
 	return nil
 }
 
