@@ -219,6 +219,12 @@ func (s *Service) connect(ctx context.Context) error {
 	go func() {
 		defer s.wg.Done()
 		s.recoverPending(runCtx)
+		// Handled updates are forgotten after a day, checked hourly.
+		for sleep(runCtx, time.Hour) == nil {
+			if err := s.pruneUpdates(runCtx); err != nil && runCtx.Err() == nil {
+				s.d.Logger.Warn("telegram: prune updates", "error", err)
+			}
+		}
 	}()
 	s.d.Logger.Info("telegram: connected", "webhook", s.d.Webhook)
 	return nil
