@@ -40,7 +40,7 @@ func TestBurstKeepsOrderPerChat(t *testing.T) {
 	if testing.Short() {
 		t.Skip("10,000 updates")
 	}
-	const chats, each = 100, 100
+	const chats, each = burstChats, 100
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		h := start(t, tg, false)
 		fc := &fakeClock{t: time.Now()}

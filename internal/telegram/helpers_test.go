@@ -29,6 +29,8 @@ type harness struct {
 	tg      *tgtest.Server
 	llm     *llmtest.Server
 	polling bool
+	// env is the instance's configuration (to start another instance like it).
+	env map[string]string
 }
 
 // modes runs fn in webhook and in polling mode.
@@ -67,7 +69,7 @@ func start(t testing.TB, tg dbtest.Target, polling bool, extra ...string) *harne
 		env[extra[i]] = extra[i+1]
 	}
 	s := apptest.Start(t, tg, apptest.Options{Env: env})
-	h := &harness{Server: s, tg: bot, llm: fake, polling: polling}
+	h := &harness{Server: s, tg: bot, llm: fake, polling: polling, env: env}
 	t.Cleanup(func() {
 		if t.Failed() {
 			for _, l := range strings.Split(s.Logs.String(), "\n") {

@@ -128,7 +128,8 @@ func (s *Server) messageJSON(m *Message) map[string]any {
 }
 
 // getUpdates confirms the updates before offset and returns the pending ones, waiting up
-// to timeout seconds for one. It is refused while a webhook is set, as Telegram does.
+// to timeout seconds for one. It is refused while a webhook is set, and while another
+// getUpdates is waiting (two pollers), as Telegram does.
 func (s *Server) getUpdates(ctx context.Context, p map[string]string) (any, *Failure) {
 	offset, _ := strconv.ParseInt(p["offset"], 10, 64)
 	timeout, _ := strconv.Atoi(p["timeout"])
@@ -136,6 +137,19 @@ func (s *Server) getUpdates(ctx context.Context, p map[string]string) (any, *Fai
 	if limit <= 0 || limit > 100 {
 		limit = 100
 	}
+	s.mu.Lock()
+	if s.polling > 0 {
+		s.calls = append(s.calls, Call{Method: "getUpdates", Params: p, At: s.Now(), Status: 409})
+		s.mu.Unlock()
+		return nil, &Failure{Code: 409, Description: "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"}
+	}
+	s.polling++
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.polling--
+		s.mu.Unlock()
+	}()
 	deadline := time.NewTimer(time.Duration(timeout) * time.Second)
 	defer deadline.Stop()
 	for {

@@ -87,6 +87,7 @@ type Server struct {
 	pending    []json.RawMessage
 	pendingIDs []int64
 	wake       chan struct{}
+	polling    int
 	webhook    string
 	secret     string
 	hs         *httptest.Server
