@@ -101,3 +101,18 @@ func TestDeletionUnlinksAndTellsTheChat(t *testing.T) {
 		h.waitSent(t, me.ID, "link this chat")
 	})
 }
+
+// Plan limits apply in Telegram as on the web, and the refusal is said in plain words.
+func TestQuotaAnsweredInTheChat(t *testing.T) {
+	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
+		h := start(t, tg, false, "ALLY_PLANS", `[{"id":"free","name":"Free","limits":{"messages_per_day":0}}]`)
+		_, tok := newUser(t, h)
+		me := tgtest.Private(9201)
+		h.link(t, tok, me)
+		h.send(t, h.tg.TextUpdate(me, "Anything?"))
+		m := h.waitSent(t, me.ID, "You have used today's")
+		if strings.Contains(m.Text, "quota_exceeded") || len(h.llm.Requests("anthropic")) != 0 {
+			t.Fatalf("answer %q, model calls %d", m.Text, len(h.llm.Requests("anthropic")))
+		}
+	})
+}
