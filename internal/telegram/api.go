@@ -150,8 +150,16 @@ func (s *Service) Unlink(ctx context.Context, userID string) error {
 // that tells the chat (no network call inside the transaction).
 func (s *Service) unlinkAndTell(ctx context.Context, tx *sql.Tx, userID string) error {
 	chatID, err := unlinkTx(ctx, tx, userID)
-	if err != nil || chatID == 0 || !s.Enabled() {
+	if err != nil {
 		return err
+	}
+	return s.tell(ctx, tx, userID, chatID)
+}
+
+// tell queues the goodbye job in tx.
+func (s *Service) tell(ctx context.Context, tx *sql.Tx, userID string, chatID int64) error {
+	if chatID == 0 || !s.Enabled() {
+		return nil
 	}
 	q := s.d.Queue()
 	if q == nil {
@@ -164,7 +172,13 @@ func (s *Service) unlinkAndTell(ctx context.Context, tx *sql.Tx, userID string) 
 }
 
 // UnlinkForDeletion is the privacy OnDelete hook: a deleted account's chat is unlinked
-// in the deletion's transaction and told so by a job.
+// in the deletion's transaction and told so by a job. The rows stay, marked unlinked,
+// until the purge deletes them with the rest of the account (and scrubs their bytes);
+// recovering the account does not link the chat again.
 func (s *Service) UnlinkForDeletion(ctx context.Context, tx *sql.Tx, userID string) error {
-	return s.unlinkAndTell(ctx, tx, userID)
+	chatID, err := unlinkForDeletionTx(ctx, tx, userID)
+	if err != nil {
+		return err
+	}
+	return s.tell(ctx, tx, userID, chatID)
 }

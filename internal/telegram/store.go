@@ -24,6 +24,9 @@ type Link struct {
 const (
 	statusLinked = "linked"
 	statusBroken = "broken"
+	// statusUnlinked is a deleted account's link: it no longer links anything, and the
+	// row waits for the account's purge (which also scrubs its bytes from the files).
+	statusUnlinked = "unlinked"
 )
 
 // errNotLinked is a chat or user with no link.
@@ -48,7 +51,7 @@ func scanLink(row interface{ Scan(...any) error }) (*Link, error) {
 
 // linkByUser reads userID's link.
 func (s *Service) linkByUser(ctx context.Context, userID string) (*Link, error) {
-	l, err := scanLink(s.d.DB.R.QueryRowContext(ctx, `SELECT `+linkColumns+` FROM telegram_links WHERE user_id = $1`, userID))
+	l, err := scanLink(s.d.DB.R.QueryRowContext(ctx, `SELECT `+linkColumns+` FROM telegram_links WHERE user_id = $1 AND status <> 'unlinked'`, userID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errNotLinked
 	}
@@ -60,7 +63,7 @@ func (s *Service) linkByUser(ctx context.Context, userID string) (*Link, error) 
 
 // linkByChat reads the link of a chat.
 func (s *Service) linkByChat(ctx context.Context, chatID int64) (*Link, error) {
-	l, err := scanLink(s.d.DB.R.QueryRowContext(ctx, `SELECT `+linkColumns+` FROM telegram_links WHERE chat_id = $1`, chatID))
+	l, err := scanLink(s.d.DB.R.QueryRowContext(ctx, `SELECT `+linkColumns+` FROM telegram_links WHERE chat_id = $1 AND status <> 'unlinked'`, chatID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errNotLinked
 	}
@@ -154,6 +157,23 @@ func unlinkTx(ctx context.Context, tx *sql.Tx, userID string) (int64, error) {
 	return chatID, nil
 }
 
+// unlinkForDeletionTx marks a deleted account's link unlinked and its link tokens spent,
+// keeping the rows for the purge; it reports the chat that was linked (0: none).
+func unlinkForDeletionTx(ctx context.Context, tx *sql.Tx, userID string) (int64, error) {
+	var chatID int64
+	err := tx.QueryRowContext(ctx, `SELECT chat_id FROM telegram_links WHERE user_id = $1 AND status <> 'unlinked'`, userID).Scan(&chatID)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("telegram: unlink: %w", err)
+	}
+	for _, q := range []string{`UPDATE telegram_links SET status = 'unlinked' WHERE user_id = $1`,
+		`UPDATE telegram_link_tokens SET expires_at = 0 WHERE user_id = $1`} {
+		if _, err := tx.ExecContext(ctx, q, userID); err != nil {
+			return 0, fmt.Errorf("telegram: unlink: %w", err)
+		}
+	}
+	return chatID, nil
+}
+
 // setConversation points the link at a new conversation (/new).
 func (s *Service) setConversation(ctx context.Context, userID, convID string) error {
 	_, err := s.d.DB.Exec(ctx, `UPDATE telegram_links SET conversation_id = $2 WHERE user_id = $1`, userID, convID)
@@ -165,7 +185,7 @@ func (s *Service) setConversation(ctx context.Context, userID, convID string) er
 
 // markBroken records that Telegram refused to deliver to the chat (403).
 func (s *Service) markBroken(ctx context.Context, chatID int64) error {
-	_, err := s.d.DB.Exec(ctx, `UPDATE telegram_links SET status = $2, broken_at = $3 WHERE chat_id = $1 AND status <> $2`,
+	_, err := s.d.DB.Exec(ctx, `UPDATE telegram_links SET status = $2, broken_at = $3 WHERE chat_id = $1 AND status = 'linked'`,
 		chatID, statusBroken, db.Millis(s.now()))
 	if err != nil {
 		return fmt.Errorf("telegram: mark broken: %w", err)
@@ -175,7 +195,7 @@ func (s *Service) markBroken(ctx context.Context, chatID int64) error {
 
 // markWorking records that a broken chat wrote again (they unblocked the bot).
 func (s *Service) markWorking(ctx context.Context, chatID int64) error {
-	_, err := s.d.DB.Exec(ctx, `UPDATE telegram_links SET status = $2, broken_at = NULL WHERE chat_id = $1 AND status <> $2`,
+	_, err := s.d.DB.Exec(ctx, `UPDATE telegram_links SET status = $2, broken_at = NULL WHERE chat_id = $1 AND status = 'broken'`,
 		chatID, statusLinked)
 	if err != nil {
 		return fmt.Errorf("telegram: mark working: %w", err)
