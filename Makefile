@@ -25,6 +25,7 @@ bench:
 	$(GO) run ./cmd/allybench -db sqlite,postgres -levels 1,100,1000 -turns 3 -postgres '$(BENCH_PG)' -out bench/results
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./internal/llm/... ./internal/chat/... ./internal/privacy/... ./internal/db/... | tee bench/results/go-bench.txt
 	ALLY_TEST_POSTGRES_URL='$(BENCH_PG)' $(GO) test -run '^$$' -bench BenchmarkDispatch -benchtime 1x -timeout 60m ./internal/tasks/ | tee bench/results/tasks-dispatch.txt
+	ALLY_TEST_POSTGRES_URL='$(BENCH_PG)' $(GO) test -run '^$$' -bench BenchmarkWebhook1000Chats -benchtime 1x -timeout 30m ./internal/telegram/ | tee bench/results/telegram-webhook.txt
 
 # The same harness with small numbers, in well under a minute.
 bench-smoke:

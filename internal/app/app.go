@@ -30,6 +30,7 @@ import (
 	"myally.app/ally/internal/memory"
 	"myally.app/ally/internal/privacy"
 	"myally.app/ally/internal/tasks"
+	"myally.app/ally/internal/telegram"
 	usagesvc "myally.app/ally/internal/usage" // app has its own usage (the CLI help)
 )
 
@@ -63,6 +64,8 @@ type Main struct {
 	Tasks *tasks.Service
 	// Billing is Stripe subscriptions: Checkout, Portal, webhooks and the plan they grant.
 	Billing *billing.Service
+	// Telegram is the Telegram bot: linking, chats with the assistant, task delivery.
+	Telegram *telegram.Service
 
 	// Workers and PeriodicJobs collect the job kinds features register while wiring.
 	Workers      *river.Workers

@@ -53,6 +53,10 @@ func (m *Main) wire(ctx context.Context) error {
 	if err := m.wireBilling(ctx); err != nil {
 		return err
 	}
+	// Telegram: after tasks (its delivery channel) and privacy (its deletion hook).
+	if err := m.wireTelegram(ctx); err != nil {
+		return err
+	}
 	// The web app (last: it answers every GET path nothing else claims).
 	if err := m.wireWeb(); err != nil {
 		return err

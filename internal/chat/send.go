@@ -78,7 +78,8 @@ type ReplyEvent struct {
 // SendOptions adjust one turn started from Go (a scheduled task's run). The zero value is
 // a user's ordinary message. They hold for every model call and tool step of the turn.
 type SendOptions struct {
-	// Origin is OriginChat (the default) or OriginTask; tools see it in ToolCall.Origin.
+	// Origin is OriginChat (the default), OriginTask or OriginTelegram; tools see it in
+	// ToolCall.Origin.
 	Origin string
 	// HistoryTurns > 0 limits the history sent to the model to the last N turns, this one
 	// included, with no summary of older turns (a task run: a fresh context with at most
@@ -106,7 +107,7 @@ func (s *Service) SendMessage(ctx context.Context, userID, conversationID, conte
 // SendMessageWith is SendMessage with options for the turn.
 func (s *Service) SendMessageWith(ctx context.Context, userID, conversationID, content string, opts SendOptions) (*Reply, error) {
 	switch opts.Origin {
-	case "", OriginChat, OriginTask:
+	case "", OriginChat, OriginTask, OriginTelegram:
 	default:
 		return nil, fmt.Errorf("chat: send: unknown origin %q", opts.Origin)
 	}
@@ -121,6 +122,12 @@ func (s *Service) SendMessageWith(ctx context.Context, userID, conversationID, c
 		return nil, err
 	}
 	return &Reply{ID: rn.replyID, ConversationID: rn.convID, s: s, rn: rn}, nil
+}
+
+// CreateChannelConversation starts an empty conversation for userID held in a channel
+// (ChannelTelegram): the web shows its channel.
+func (s *Service) CreateChannelConversation(ctx context.Context, userID, title, channel string) (*Conversation, error) {
+	return s.store.CreateChannelConversation(ctx, userID, title, channel)
 }
 
 // CreateConversation starts an empty conversation for userID (a feature's own

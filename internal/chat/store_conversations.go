@@ -26,6 +26,9 @@ type Conversation struct {
 	// Unread is set when a feature left something the user has not seen yet (a task's
 	// result); reading the messages or sending one clears it.
 	Unread bool `json:"unread"`
+	// Channel is where the conversation is held besides the web: "" (the web only) or
+	// ChannelTelegram (a linked Telegram chat talks in it).
+	Channel string `json:"channel,omitempty"`
 
 	userID         string
 	summary        string
@@ -36,14 +39,14 @@ type Conversation struct {
 const maxTitle = 200
 
 const conversationColumns = `id, user_id, title, COALESCE(active_reply_id, ''), summary, summary_through,
-	input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, created_at, updated_at, COALESCE(unread_at, 0)`
+	input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, created_at, updated_at, COALESCE(unread_at, 0), channel`
 
 func scanConversation(row interface{ Scan(...any) error }) (*Conversation, error) {
 	var c Conversation
 	var created, updated, unread int64
 	err := row.Scan(&c.ID, &c.userID, &c.Title, &c.ActiveReplyID, &c.summary, &c.summaryThrough,
 		&c.Usage.InputTokens, &c.Usage.OutputTokens, &c.Usage.CacheReadTokens, &c.Usage.CacheWriteTokens,
-		&created, &updated, &unread)
+		&created, &updated, &unread, &c.Channel)
 	if err != nil {
 		return nil, err
 	}
@@ -58,6 +61,26 @@ func (s *Store) CreateConversation(ctx context.Context, userID, title string) (*
 	c.UpdatedAt = c.CreatedAt
 	_, err := s.exec(ctx, `INSERT INTO conversations (id, user_id, title, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)`,
 		c.ID, userID, title, db.Millis(now))
+	if err != nil {
+		return nil, fmt.Errorf("chat: create conversation: %w", err)
+	}
+	return c, nil
+}
+
+// ChannelTelegram marks a conversation a linked Telegram chat talks in.
+const ChannelTelegram = "telegram"
+
+// CreateChannelConversation starts an empty conversation for userID held in a channel
+// besides the web (ChannelTelegram): the web shows the channel with the conversation.
+func (s *Store) CreateChannelConversation(ctx context.Context, userID, title, channel string) (*Conversation, error) {
+	if channel != ChannelTelegram {
+		return nil, fmt.Errorf("chat: create conversation: unknown channel %q", channel)
+	}
+	now := s.now()
+	c := &Conversation{ID: newID(), Title: title, CreatedAt: now.UTC().Truncate(time.Millisecond), userID: userID, Channel: channel}
+	c.UpdatedAt = c.CreatedAt
+	_, err := s.exec(ctx, `INSERT INTO conversations (id, user_id, title, channel, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)`,
+		c.ID, userID, title, channel, db.Millis(now))
 	if err != nil {
 		return nil, fmt.Errorf("chat: create conversation: %w", err)
 	}

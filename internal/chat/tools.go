@@ -37,6 +37,8 @@ const (
 	OriginChat = "chat"
 	// OriginTask is a scheduled task's run.
 	OriginTask = "task"
+	// OriginTelegram is a message the user sent from a linked Telegram chat.
+	OriginTelegram = "telegram"
 )
 
 // ToolCall is one call of a tool within a turn. For Available, Input is empty.

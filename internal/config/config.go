@@ -80,6 +80,12 @@ type Config struct {
 	// Scheduled tasks.
 	TasksGrace time.Duration `env:"ALLY_TASKS_GRACE" default:"1h" doc:"A scheduled run missed (e.g. while Ally was down) by more than this is recorded as missed instead of run late."`
 
+	// Telegram.
+	TelegramBotToken      string `env:"ALLY_TELEGRAM_BOT_TOKEN" default:"" doc:"Telegram bot token from @BotFather. Empty: Telegram off." secret:"true"`
+	TelegramAPIURL        string `env:"ALLY_TELEGRAM_API_URL" default:"https://api.telegram.org" doc:"Bot API base URL (tests and cmd/faketelegram point it at a local fake)."`
+	TelegramMode          string `env:"ALLY_TELEGRAM_MODE" default:"auto" doc:"How updates arrive: webhook (Telegram posts to ALLY_PUBLIC_URL/webhooks/telegram), polling (getUpdates; one instance polls), or auto: webhook when ALLY_PUBLIC_URL is https, else polling."`
+	TelegramWebhookSecret string `env:"ALLY_TELEGRAM_WEBHOOK_SECRET" default:"" doc:"Checked against X-Telegram-Bot-Api-Secret-Token on every webhook call (1-256 of A-Z a-z 0-9 _ -); required in webhook mode." secret:"true"`
+
 	// Plans and usage.
 	Plans       string `env:"ALLY_PLANS" default:"" doc:"Plans as a JSON list: [{id, name, stripe_price, limits: {tokens_per_day, messages_per_day, active_tasks, min_task_interval, memory_file_bytes, memory_total_bytes, fallback_per_day}}]; a limit that is null or omitted is unlimited. The plan with id free (else the first) is the default. Empty: built-in free and pro plans."`
 	ModelPrices string `env:"ALLY_MODEL_PRICES" default:"" doc:"Model prices for cost estimates, as JSON: {model: {input, output, cache_read, cache_write}} in US dollars per million tokens; adds to or replaces the built-in prices of current Claude, OpenAI and Gemini models. A name also prices dated versions that start with it."`

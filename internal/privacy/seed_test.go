@@ -13,8 +13,21 @@ import (
 )
 
 // samples gives values for columns whose content the schema constrains beyond its type
-// (CHECK constraints); every other column gets a generic value derived from its type.
-var samples = map[string]any{}
+// (CHECK constraints, or a UNIQUE integer: a func(marker) gives each seeded user their
+// own); every other column gets a generic value derived from its type.
+var samples = map[string]any{
+	"telegram_links.chat_id":     markerNumber,
+	"telegram_updates.update_id": markerNumber,
+}
+
+// markerNumber derives a distinct positive integer from a seed marker.
+func markerNumber(marker string) any {
+	var n int64 = 7
+	for _, c := range marker {
+		n = (n*31 + int64(c)) % 1_000_000_007
+	}
+	return n + 1
+}
 
 // seeded is one generic row per user-owned table, by table and column.
 type seeded map[string]map[string]any
@@ -60,6 +73,9 @@ func seedUser(t *testing.T, d *db.DB, reg *privacy.Registry, userID, marker stri
 
 func seedValue(t *testing.T, tb privacy.Table, c privacy.Column, userID, marker string, rows seeded) any {
 	if v, ok := samples[tb.Name+"."+c.Name]; ok {
+		if f, ok := v.(func(string) any); ok {
+			return f(marker)
+		}
 		return v
 	}
 	if tb.Owner.Parent == "" && c.Name == tb.Owner.Column {

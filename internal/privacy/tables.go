@@ -50,6 +50,11 @@ var Tables = []Table{
 	UserTable("billing_customers", "billing", ByUserID(), Single()),
 	UserTable("billing_subscriptions", "billing_subscriptions", ByUserID(), OrderBy("fetched_at, stripe_subscription_id"), Booleans("cancel_at_period_end")),
 	SystemTable("billing_events", "ids and types of Stripe webhook events already applied, so a replay changes nothing; no user id or content, pruned after 30 days"),
+	// Telegram: the linked chat, one-time link tokens (hashes only) and the updates of
+	// the linked chat kept to ignore duplicates.
+	UserTable("telegram_links", "telegram_link", ByUserID(), OrderBy("linked_at")),
+	UserTable("telegram_link_tokens", "telegram_link_tokens", ByUserID(), Omit("token_hash"), OrderBy("created_at")),
+	UserTable("telegram_updates", "telegram_updates", ByUserID(), OrderBy("update_id")),
 
 	// Plumbing.
 	SystemTable("schema_migrations", "which database migrations have been applied"),

@@ -25,6 +25,12 @@ type Channel interface {
 	Deliver(ctx context.Context, d Delivered) (providerID string, err error)
 }
 
+// ReadyChecker is implemented by a channel that needs the user's own setup (Telegram: a
+// linked chat); a task choosing it is refused with Ready's error until then.
+type ReadyChecker interface {
+	Ready(ctx context.Context, userID string) error
+}
+
 // Delivered is one run result to deliver.
 type Delivered struct {
 	DeliveryID, UserID, TaskID, RunID, TaskTitle string

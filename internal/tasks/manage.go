@@ -70,7 +70,7 @@ func (s *Service) prepare(ctx context.Context, userID string, base *Task, in inp
 		}
 	}
 	if in.Channels != nil {
-		if p.channels, err = s.checkChannels(*in.Channels); err != nil {
+		if p.channels, err = s.checkChannels(ctx, userID, *in.Channels); err != nil {
 			return p, Limits{}, err
 		}
 	}

@@ -1,6 +1,7 @@
 package tasks
 
 import (
+	"context"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -119,8 +120,9 @@ func checkInstruction(t string) (string, error) {
 	return t, nil
 }
 
-// checkChannels refuses unknown, unavailable and repeated channels.
-func (s *Service) checkChannels(chs []string) ([]string, error) {
+// checkChannels refuses unknown, unavailable and repeated channels, and channels the user
+// has not set up (a ReadyChecker's refusal).
+func (s *Service) checkChannels(ctx context.Context, userID string, chs []string) ([]string, error) {
 	if len(chs) == 0 {
 		return nil, errs.InvalidField("channels", "choose at least one channel: in_app, email")
 	}
@@ -130,11 +132,16 @@ func (s *Service) checkChannels(chs []string) ([]string, error) {
 			return nil, errs.InvalidField("channels", "channel %q is listed twice", c)
 		}
 		seen[c] = true
-		if _, ok := s.channel(c); ok {
+		if ch, ok := s.channel(c); ok {
+			if rc, ok := ch.(ReadyChecker); ok {
+				if err := rc.Ready(ctx, userID); err != nil {
+					return nil, err
+				}
+			}
 			continue
 		}
 		if c == "telegram" {
-			return nil, errs.InvalidField("channels", "Telegram is not linked to your account; link it first or choose in_app or email")
+			return nil, errs.InvalidField("channels", "Telegram is not linked to your account: this server has no Telegram bot; choose in_app or email")
 		}
 		return nil, errs.InvalidField("channels", "unknown channel %q; use in_app or email", c)
 	}

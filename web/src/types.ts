@@ -30,6 +30,8 @@ export interface Conversation {
   active_reply_id?: string;
   /** unread is set when something arrived that the person has not seen (a task's result). */
   unread?: boolean;
+  /** channel is "telegram" for the conversation a linked Telegram chat talks in. */
+  channel?: "telegram";
 }
 
 export interface Step {

@@ -70,6 +70,11 @@ export function ConversationItem({ c, active, onOpen }: { c: Conversation; activ
       <Link href={`/c/${c.id}`} className="conv-link" aria-current={active ? "page" : undefined} onClick={onOpen}>
         {c.unread && <span className="unread-dot" aria-hidden="true" />}
         {label}
+        {c.channel === "telegram" && (
+          <span className="channel-badge" title="Telegram conversation">
+            Telegram
+          </span>
+        )}
         {c.unread && <span className="sr-only"> (unread)</span>}
       </Link>
       <div className="conv-actions">

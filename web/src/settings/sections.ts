@@ -12,6 +12,7 @@ export const sections: Section[] = [
   { id: "assistant", title: "Assistant", component: lazy(() => import("./Assistant")) },
   { id: "memory", title: "Memory", component: lazy(() => import("./Memory")) },
   { id: "tasks", title: "Tasks", component: lazy(() => import("./Tasks")) },
+  { id: "telegram", title: "Telegram", component: lazy(() => import("./Telegram")) },
   { id: "usage", title: "Usage", component: lazy(() => import("./Usage")) },
   { id: "billing", title: "Billing", component: lazy(() => import("./Billing")) },
   { id: "security", title: "Security", component: lazy(() => import("./Security")) },
