@@ -24,6 +24,7 @@ import (
 	"myally.app/ally/internal/config"
 	"myally.app/ally/internal/db"
 	"myally.app/ally/internal/httpx"
+	"myally.app/ally/internal/insights"
 	"myally.app/ally/internal/jobs"
 	"myally.app/ally/internal/mail"
 	"myally.app/ally/internal/memory"
@@ -60,6 +61,8 @@ type Main struct {
 	Privacy *privacy.Service
 	// Tasks is scheduled tasks: their API, the sweep for due runs and the run workers.
 	Tasks *tasks.Service
+	// Insights is the nightly analysis and the learned guidance.
+	Insights *insights.Service
 
 	// Workers and PeriodicJobs collect the job kinds features register while wiring.
 	Workers      *river.Workers

@@ -39,7 +39,7 @@ func (a *agentRun) assemble(ctx context.Context) (*prompt, error) {
 	if a.prefs, err = a.s.store.Preferences(ctx, userID); err != nil {
 		return nil, err
 	}
-	guidance, err := a.s.store.LearnedGuidance(ctx, userID)
+	guidance, err := a.s.learnedGuidance(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
