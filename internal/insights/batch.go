@@ -47,16 +47,14 @@ func (s *Service) submitPending(ctx context.Context, res *SweepResult) error {
 	if err != nil {
 		return err
 	}
+	claimed, err := s.claim(ctx, runs)
+	if err != nil {
+		return err
+	}
 	var chunk []pending
+	var skipped []userNight
 	size := 0
-	for _, un := range runs {
-		claimed, err := s.move(ctx, s.d.DB.W, un.userID, un.night, RunSubmitting, RunPending)
-		if err != nil {
-			return err
-		}
-		if !claimed {
-			continue // another sweep took it
-		}
+	for _, un := range claimed {
 		ok, err := s.eligible(ctx, un.userID)
 		if err != nil {
 			return err
@@ -69,9 +67,7 @@ func (s *Service) submitPending(ctx context.Context, res *SweepResult) error {
 			}
 		}
 		if !ok || empty {
-			if _, err := s.move(ctx, s.d.DB.W, un.userID, un.night, RunSkipped, RunSubmitting); err != nil {
-				return err
-			}
+			skipped = append(skipped, un)
 			continue
 		}
 		bytes := len(in.text) + len(reviewPrompt) + 4096
@@ -85,7 +81,57 @@ func (s *Service) submitPending(ctx context.Context, res *SweepResult) error {
 		size += bytes
 	}
 	if len(chunk) > 0 {
-		return s.submit(ctx, chunk, res)
+		if err := s.submit(ctx, chunk, res); err != nil {
+			return err
+		}
+	}
+	return s.moveAll(ctx, skipped, RunSkipped, RunSubmitting)
+}
+
+// claim moves pending runs to submitting, in transactions of sweepChunk, and returns those
+// it took (another sweep may have taken some).
+func (s *Service) claim(ctx context.Context, runs []userNight) ([]userNight, error) {
+	var out []userNight
+	for len(runs) > 0 {
+		chunk := runs[:min(sweepChunk, len(runs))]
+		runs = runs[len(chunk):]
+		var took []userNight
+		err := s.d.DB.Tx(ctx, func(tx *sql.Tx) error {
+			took = took[:0]
+			for _, un := range chunk {
+				moved, err := s.move(ctx, tx, un.userID, un.night, RunSubmitting, RunPending)
+				if err != nil {
+					return err
+				}
+				if moved {
+					took = append(took, un)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, took...)
+	}
+	return out, nil
+}
+
+// moveAll moves runs from one status to another, in transactions of sweepChunk.
+func (s *Service) moveAll(ctx context.Context, runs []userNight, to string, from ...string) error {
+	for len(runs) > 0 {
+		chunk := runs[:min(sweepChunk, len(runs))]
+		runs = runs[len(chunk):]
+		if err := s.d.DB.Tx(ctx, func(tx *sql.Tx) error {
+			for _, un := range chunk {
+				if _, err := s.move(ctx, tx, un.userID, un.night, to, from...); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
 	}
 	return nil
 }
