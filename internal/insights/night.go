@@ -199,7 +199,11 @@ func (s *Service) AnalyseNow(ctx context.Context, userID, night string) (string,
 		return RunSkipped, nil
 	}
 	if err := s.d.DB.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := s.insertRun(ctx, tx, userID, night, s.now())
+		if _, err := s.insertRun(ctx, tx, userID, night, s.now()); err != nil {
+			return err
+		}
+		// Taken for a direct call at once, so a sweep does not put it in a batch as well.
+		_, err := s.move(ctx, tx, userID, night, RunFallback, RunPending)
 		return err
 	}); err != nil {
 		return "", err

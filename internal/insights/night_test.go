@@ -1,6 +1,7 @@
 package insights_test
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -91,6 +92,16 @@ func TestFullNight(t *testing.T) {
 		runNight(t, s, uid, night)
 		if n := count(t, s, `SELECT COUNT(*) FROM guidance_versions WHERE user_id = $1`, uid); n != 1 {
 			t.Fatalf("%d guidance versions after running the night again", n)
+		}
+
+		// Notes are kept 12 months; the guidance stays.
+		later := time.Now().AddDate(1, 0, 2)
+		s.Insights.SetClock(func() time.Time { return later })
+		if n, err := s.Insights.PurgeOldNotes(t.Context()); err != nil || n != 2 {
+			t.Fatalf("retention purged %d notes (%v), want 2", n, err)
+		}
+		if g := guidance(t, s, token); len(g.Notes) != 0 || !strings.Contains(g.Text, shortBullet) {
+			t.Fatalf("after retention: %+v", g)
 		}
 	})
 }
@@ -193,9 +204,13 @@ func TestTwoInstancesAnalyseOnce(t *testing.T) {
 		a := start(t, tg, fake, apptest.Options{DataDir: dir})
 		b := start(t, tg, fake, apptest.Options{DataDir: dir})
 		var users []string
-		for i := 0; i < 3; i++ {
+		for i := 0; i < insights.MinGroup; i++ {
 			uid, token := newUser(t, a)
-			chatTurn(t, a, token, "", "Plan my week")
+			if i == 0 {
+				dayWithThumbsDown(t, a, token)
+			} else {
+				chatTurn(t, a, token, "", "Plan my week")
+			}
 			users = append(users, uid)
 		}
 		night := atNight(a)
@@ -205,8 +220,8 @@ func TestTwoInstancesAnalyseOnce(t *testing.T) {
 			go func() { r, _ := s.Insights.Sweep(t.Context()); results <- r }()
 		}
 		r1, r2 := <-results, <-results
-		if r1.Found+r2.Found != 3 || r1.Requests+r2.Requests != 3 {
-			t.Fatalf("sweeps = %+v %+v, want each of 3 user-nights once", r1, r2)
+		if r1.Found+r2.Found != len(users) || r1.Requests+r2.Requests != len(users) {
+			t.Fatalf("sweeps = %+v %+v, want each of %d user-nights once", r1, r2, len(users))
 		}
 		for _, id := range fake.Batches() {
 			pollUntilEnded(t, a, id)
@@ -218,11 +233,35 @@ func TestTwoInstancesAnalyseOnce(t *testing.T) {
 				t.Fatalf("run of %s is %q", uid, st)
 			}
 		}
-		if n := count(t, a, `SELECT COUNT(*) FROM usage_events WHERE purpose = 'nightly_review'`); n != 3 {
-			t.Fatalf("%d review calls charged, want 3", n)
+		if n := count(t, a, `SELECT COUNT(*) FROM usage_events WHERE purpose = 'nightly_review'`); n != len(users) {
+			t.Fatalf("%d review calls charged, want %d", n, len(users))
 		}
-		if n := count(t, a, `SELECT COUNT(*) FROM nightly_notes`); n != 3 {
-			t.Fatalf("%d notes, want one per user", n)
+		if n := count(t, a, `SELECT COUNT(*) FROM nightly_notes`); n != len(users)+1 {
+			t.Fatalf("%d notes, want one per conversation", n)
+		}
+
+		// The operator's report: aggregates of the night's group, no user named.
+		rep, err := a.Insights.Report(t.Context(), 7)
+		if err != nil || len(rep) != 1 {
+			t.Fatalf("report = %+v, %v", rep, err)
+		}
+		r := rep[0]
+		if r.Night != night || r.Users != int64(len(users)) || r.Batch != r.Users || r.Suppressed || r.CostMicros <= 0 ||
+			r.ThumbsDownRate == nil || *r.ThumbsDownRate != 1 || r.MeanScore == nil || r.Categories["too_long"] != 2 {
+			t.Fatalf("report = %+v", r)
+		}
+		raw, _ := json.Marshal(rep)
+		for _, uid := range users {
+			if strings.Contains(string(raw), uid) {
+				t.Fatal("the report names a user")
+			}
+		}
+		// One user fewer than the smallest group: only counts and cost are shown.
+		if _, err := a.DB.W.Exec(`DELETE FROM nightly_runs WHERE user_id = $1`, users[0]); err != nil {
+			t.Fatal(err)
+		}
+		if rep, _ := a.Insights.Report(t.Context(), 7); !rep[0].Suppressed || rep[0].MeanScore != nil || rep[0].ThumbsDownRate != nil {
+			t.Fatalf("small group report = %+v", rep[0])
 		}
 	})
 }
