@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -64,45 +65,86 @@ func (s *Service) RunNight(ctx context.Context, userID, night string) error {
 	switch r.Status {
 	case RunDone, RunSkipped, RunSubmitting, RunSubmitted:
 		return nil
+	case RunAnalysing:
+		if s.now().Sub(r.UpdatedAt) < analysisLease {
+			return ErrBusy
+		}
 	}
 	ok, err := s.eligible(ctx, userID)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		_, err := s.move(ctx, s.d.DB.W, userID, night, RunSkipped, RunPending, RunFallback, RunAnswered)
+		_, err := s.move(ctx, s.d.DB.W, userID, night, RunSkipped, RunPending, RunFallback, RunAnswered, RunAnalysing)
 		return err
 	}
-	if r.Status == RunPending || r.Status == RunFallback {
-		in, loc, empty, err := s.input(ctx, userID, night)
-		if err != nil {
+	if r.Status != RunAnswered {
+		if err := s.analyse(ctx, userID, night); err != nil {
 			return err
-		}
-		if empty {
-			_, err := s.move(ctx, s.d.DB.W, userID, night, RunSkipped, RunPending, RunFallback)
-			return err
-		}
-		res, err := s.d.Models.Complete(ctx, reviewRequest(in))
-		if err != nil {
-			s.noteError(ctx, userID, night, "the direct review call failed")
-			return fmt.Errorf("insights: review call: %w", err)
-		}
-		o, err := parseOutput(res)
-		if err != nil {
-			s.noteError(ctx, userID, night, "the review answered without recording a review")
-			s.record(ctx, userID, night, loc, res, false) // the call was made and is paid for
-			return err
-		}
-		u := res.Usage
-		stored, err := s.storeAnswer(ctx, userID, night, "direct", "", o, u.InputTokens+u.CacheReadTokens+u.CacheWriteTokens, u.OutputTokens, RunPending, RunFallback)
-		if err != nil {
-			return err
-		}
-		if stored {
-			s.record(ctx, userID, night, loc, res, false)
 		}
 	}
 	return s.apply(ctx, userID, night)
+}
+
+// analysisLease is how long a direct call holds its night: longer than the night job's
+// timeout, so only a worker that died leaves a night to be taken over.
+const analysisLease = 6 * time.Minute
+
+// ErrBusy says another worker is analysing the night now (its job is retried later).
+var ErrBusy = errors.New("insights: the night is being analysed by another worker")
+
+// analyse makes the direct review call of a night it claims first (so two workers never
+// both pay for it) and stores the answer.
+func (s *Service) analyse(ctx context.Context, userID, night string) error {
+	now := s.now()
+	n, err := s.d.DB.Exec(ctx, `UPDATE nightly_runs SET status = $1, updated_at = $2 WHERE user_id = $3 AND night = $4
+		AND (status IN ($5, $6) OR (status = $1 AND updated_at < $7))`, RunAnalysing, db.Millis(now), userID, night,
+		RunPending, RunFallback, db.Millis(now.Add(-analysisLease)))
+	if err != nil {
+		return fmt.Errorf("insights: claim night: %w", err)
+	}
+	if n == 0 {
+		r, err := s.run(ctx, s.d.DB.R, userID, night)
+		if err != nil || r == nil || r.Status == RunDone || r.Status == RunSkipped || r.Status == RunAnswered {
+			return err
+		}
+		return ErrBusy
+	}
+	release := func(msg string) {
+		s.noteError(ctx, userID, night, msg)
+		if _, err := s.move(context.WithoutCancel(ctx), s.d.DB.W, userID, night, RunFallback, RunAnalysing); err != nil {
+			s.logger.Warn("releasing a nightly run failed", "error", err)
+		}
+	}
+	in, loc, empty, err := s.input(ctx, userID, night)
+	if err != nil {
+		release("reading the day failed")
+		return err
+	}
+	if empty {
+		_, err := s.move(ctx, s.d.DB.W, userID, night, RunSkipped, RunAnalysing)
+		return err
+	}
+	res, err := s.d.Models.Complete(ctx, reviewRequest(in))
+	if err != nil {
+		release("the direct review call failed")
+		return fmt.Errorf("insights: review call: %w", err)
+	}
+	o, err := parseOutput(res)
+	if err != nil {
+		s.record(ctx, userID, night, loc, res, false) // the call was made and is paid for
+		release("the review answered without recording a review")
+		return err
+	}
+	u := res.Usage
+	stored, err := s.storeAnswer(ctx, userID, night, "direct", "", o, u.InputTokens+u.CacheReadTokens+u.CacheWriteTokens, u.OutputTokens, RunAnalysing)
+	if err != nil {
+		return err
+	}
+	if stored {
+		s.record(ctx, userID, night, loc, res, false)
+	}
+	return nil
 }
 
 func (s *Service) noteError(ctx context.Context, userID, night, msg string) {

@@ -19,8 +19,10 @@ const (
 	RunSubmitted  = "submitted"
 	RunAnswered   = "answered"
 	RunFallback   = "fallback"
-	RunDone       = "done"
-	RunSkipped    = "skipped"
+	// RunAnalysing is a night whose direct call is in progress (held for analysisLease).
+	RunAnalysing = "analysing"
+	RunDone      = "done"
+	RunSkipped   = "skipped"
 )
 
 // Run is the state of one user-night.
@@ -29,13 +31,16 @@ type Run struct {
 	Result                              string
 	InputTokens, OutputTokens           int64
 	Error                               string
+	UpdatedAt                           time.Time
 }
 
 func (s *Service) run(ctx context.Context, q querier, userID, night string) (*Run, error) {
 	r := &Run{UserID: userID, Night: night}
-	err := q.QueryRowContext(ctx, `SELECT status, batch_id, via, result, input_tokens, output_tokens, error
+	var at int64
+	err := q.QueryRowContext(ctx, `SELECT status, batch_id, via, result, input_tokens, output_tokens, error, updated_at
 		FROM nightly_runs WHERE user_id = $1 AND night = $2`, userID, night).
-		Scan(&r.Status, &r.BatchID, &r.Via, &r.Result, &r.InputTokens, &r.OutputTokens, &r.Error)
+		Scan(&r.Status, &r.BatchID, &r.Via, &r.Result, &r.InputTokens, &r.OutputTokens, &r.Error, &at)
+	r.UpdatedAt = db.Time(at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
