@@ -270,3 +270,29 @@ func nextDay(d string) string {
 	t, _ := time.Parse(time.DateOnly, d)
 	return t.AddDate(0, 0, 1).Format(time.DateOnly)
 }
+
+// A batch still unfinished 24 hours after it was submitted is treated as expired: its
+// nights are analysed by direct calls.
+func TestBatchPastItsDayExpires(t *testing.T) {
+	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
+		fake := fakeModels(t)
+		s := start(t, tg, fake, apptest.Options{})
+		uid, token := newUser(t, s)
+		dayWithThumbsDown(t, s, token)
+		night := atNight(s)
+		sweep(t, s)
+		submitted, _ := time.Parse(time.DateOnly, night)
+		expired := submitted.Add(24*time.Hour + 3*time.Hour + 30*time.Minute).Add(25 * time.Hour) // atNight's 03:30, plus 25 hours
+		s.Insights.SetClock(func() time.Time { return expired })
+		if err := s.Insights.Poll(t.Context(), fake.Batches()[0]); err != nil {
+			t.Fatalf("poll of an expired batch: %v", err)
+		}
+		if st := runStatus(t, s, uid, night); st != insights.RunFallback && st != insights.RunAnalysing && st != insights.RunDone {
+			t.Fatalf("run is %q after its batch expired", st)
+		}
+		runNight(t, s, uid, night)
+		if g := guidance(t, s, token); !strings.Contains(g.Text, shortBullet) {
+			t.Fatalf("guidance = %q", g.Text)
+		}
+	})
+}
