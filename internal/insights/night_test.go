@@ -296,3 +296,26 @@ func TestBatchPastItsDayExpires(t *testing.T) {
 		}
 	})
 }
+
+// A batch whose poll job gave up is closed by a later sweep an hour past its expiry.
+func TestSweepClosesAbandonedBatch(t *testing.T) {
+	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
+		fake := fakeModels(t)
+		s := start(t, tg, fake, apptest.Options{})
+		uid, token := newUser(t, s)
+		dayWithThumbsDown(t, s, token)
+		night := atNight(s)
+		sweep(t, s)
+		submitted, _ := time.Parse(time.DateOnly, night)
+		abandoned := submitted.Add(27*time.Hour + 30*time.Minute).Add(26 * time.Hour)
+		s.Insights.SetClock(func() time.Time { return abandoned })
+		sweep(t, s)
+		if st := runStatus(t, s, uid, night); st == insights.RunSubmitted {
+			t.Fatal("the abandoned batch's night is still waiting for it")
+		}
+		runNight(t, s, uid, night)
+		if st := runStatus(t, s, uid, night); st != insights.RunDone {
+			t.Fatalf("run is %q", st)
+		}
+	})
+}

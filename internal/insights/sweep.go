@@ -71,11 +71,43 @@ func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 		}
 	}
 	if s.d.Batches != nil {
+		if err := s.expireAbandoned(ctx, now); err != nil {
+			return res, err
+		}
 		if err := s.submitPending(ctx, &res); err != nil {
 			return res, err
 		}
 	}
 	return res, nil
+}
+
+// expireAbandoned closes batches still open an hour past their expiry (their poll job gave
+// up after its retries): their nights go to direct calls.
+func (s *Service) expireAbandoned(ctx context.Context, now time.Time) error {
+	rows, err := s.d.DB.R.QueryContext(ctx, `SELECT id FROM nightly_batches WHERE status = $1 AND expires_at < $2`,
+		batchSubmitted, db.Millis(now.Add(-time.Hour)))
+	if err != nil {
+		return err
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := s.finishBatch(ctx, id, batchExpired); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // due reports the night to analyse for the user at now, if any: the local day before,
