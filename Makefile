@@ -1,7 +1,7 @@
 # Ally — the two commands a newcomer needs are `make run` and `make test`.
 GO ?= go
 
-.PHONY: run test build vet test-go clean web test-web bench bench-smoke
+.PHONY: run test build vet test-go clean web test-web bench bench-smoke fuzz
 
 run: ## build and run Ally on SQLite in ./data
 	$(GO) run ./cmd/ally serve
@@ -30,6 +30,18 @@ bench:
 # The same harness with small numbers, in well under a minute.
 bench-smoke:
 	$(GO) run ./cmd/allybench -db sqlite,postgres -levels 1,10 -turns 2 -first-token 50ms -tokens-per-second 200 -reply-words 20 -histories 10,200 -growth-turns 5 -postgres '$(BENCH_PG)' -out bench/results/smoke
+
+# Fuzzing (docs/development.md): every Fuzz target runs for FUZZTIME; `make test` runs their
+# seed corpora (f.Add and testdata/fuzz) as ordinary tests.
+FUZZTIME ?= 30s
+
+fuzz:
+	@set -e; for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' internal cmd | xargs -n1 dirname | sort -u); do \
+	  for target in $$(grep -h -o '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go | sed 's/^func //'); do \
+	    echo "== $$target ./$$dir ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) ./$$dir; \
+	  done; \
+	done
 
 # The web app (docs/web.md): `make web` rebuilds web/dist from web/src; commit both.
 web:

@@ -18,9 +18,17 @@ func checkChat(ctx context.Context, cfg config.Config, d *db.DB) []Check {
 	if err != nil {
 		return []Check{{"chat", Problem, err.Error()}}
 	}
+	var checks []Check
+	for _, p := range setup.Status.Providers {
+		if p.Missing == llm.GeminiUnpaidNotice {
+			checks = append(checks, Check{"gemini", Warning, "GEMINI_API_KEY is set but the Gemini fallback stays off: " +
+				"Google's unpaid tier uses prompts and replies to improve its products, which the privacy policy rules out; " +
+				"set ALLY_GEMINI_PAID_TIER=true once the key's project has billing enabled (docs/providers.md)"})
+		}
+	}
 	order := setup.Status.Configured()
 	if len(order) == 0 {
-		return []Check{{"chat", Warning, "no model provider is configured, so sending a message answers 503 no_provider: set ANTHROPIC_API_KEY (or OPENAI_API_KEY, GEMINI_API_KEY; see docs/providers.md)"}}
+		return append(checks, Check{"chat", Warning, "no model provider is configured, so sending a message answers 503 no_provider: set ANTHROPIC_API_KEY (or OPENAI_API_KEY, GEMINI_API_KEY; see docs/providers.md)"})
 	}
-	return []Check{{"chat", OK, "replies use " + strings.Join(order, ", then ")}}
+	return append(checks, Check{"chat", OK, "replies use " + strings.Join(order, ", then ")})
 }

@@ -32,6 +32,7 @@ func (m *Main) wirePrivacy(ctx context.Context) error {
 	// A deleted account's replies in progress stop: chat sets the stop request its
 	// instances watch for in the deletion's transaction, and stops this instance's at once.
 	p.OnDelete(m.Chat.StopUserReplies)
+	m.wireThirdParties()
 	// Sign-in history keeps its own daily job; `ally retention run` runs it too.
 	p.AddRetention(privacy.Retainer{Table: "sign_ins", Keep: "90 days", Run: m.Auth.RunRetention})
 	p.Routes(m.Mux)

@@ -25,6 +25,7 @@ func env(fake *llmtest.Server, extra ...string) map[string]string {
 		"OPENAI_BASE_URL":           fake.URL + "/v1",
 		"GEMINI_API_KEY":            "test-key",
 		"GOOGLE_GEMINI_BASE_URL":    fake.URL,
+		"ALLY_GEMINI_PAID_TIER":     "true",
 		"ALLY_CHAT_FLUSH_INTERVAL":  "20ms",
 		"ALLY_CHAT_FOLLOW_INTERVAL": "20ms",
 	}

@@ -49,6 +49,7 @@ type Config struct {
 	OpenAIBaseURL    string `env:"OPENAI_BASE_URL" default:"" doc:"OpenAI API base URL; also points at an OpenAI-compatible local server."`
 	GeminiAPIKey     string `env:"GEMINI_API_KEY" default:"" doc:"Google Gemini API key; enables the Gemini fallback." secret:"true"`
 	GeminiBaseURL    string `env:"GOOGLE_GEMINI_BASE_URL" default:"" doc:"Gemini API base URL; empty for the official endpoint."`
+	GeminiPaidTier   bool   `env:"ALLY_GEMINI_PAID_TIER" default:"false" doc:"Set to true to confirm the Gemini key is on a paid tier (Google does not use its prompts to improve its products); without it the Gemini fallback stays off."`
 
 	// Model providers: order, models per tier, timeouts, retries and circuit breakers.
 	LLMProviders           []string      `env:"ALLY_LLM_PROVIDERS" default:"anthropic,openai,gemini" doc:"Order in which model providers are tried, comma-separated; a provider is used only when its API key is set."`

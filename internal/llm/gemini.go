@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"iter"
 	"strconv"
 	"time"
@@ -193,10 +194,15 @@ func (s *geminiStream) Next() bool {
 		if s.ended {
 			return false
 		}
-		r, err, ok := s.next()
+		r, err, ok := s.pull()
 		switch {
 		case err != nil:
-			s.ended, s.err = true, s.g.classify(s.ctx, err)
+			s.ended = true
+			if le, isOurs := err.(*Error); isOurs {
+				s.err = le
+			} else {
+				s.err = s.g.classify(s.ctx, err)
+			}
 		case !ok:
 			s.ended = true
 			if s.ctx.Err() != nil {
@@ -210,6 +216,20 @@ func (s *geminiStream) Next() bool {
 			s.translate(r)
 		}
 	}
+}
+
+// pull reads the next chunk. The SDK converts each chunk's JSON with unchecked type
+// assertions, so a malformed answer (say "candidates" as a string) panics inside it: that
+// is the provider's failure to answer, not Ally's crash, and it ends the stream with an
+// error the router can fall back from.
+func (s *geminiStream) pull() (r *genai.GenerateContentResponse, err error, ok bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			r, err, ok = nil, &Error{Provider: s.g.Name(), Kind: KindTransient, Type: "malformed_response",
+				Err: fmt.Errorf("gemini: malformed response: %v", p)}, true
+		}
+	}()
+	return s.next()
 }
 
 func (s *geminiStream) Event() Event { return s.ev }

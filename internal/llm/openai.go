@@ -65,6 +65,9 @@ func (o *OpenAI) Open(ctx context.Context, model string, req *Request) (Stream, 
 func (o *OpenAI) Params(model string, req *Request) (openai.ChatCompletionNewParams, error) {
 	p := openai.ChatCompletionNewParams{Model: shared.ChatModel(model)}
 	p.StreamOptions.IncludeUsage = openai.Bool(true)
+	// Never kept for OpenAI's evals or distillation (the policy: no training on
+	// conversations); said explicitly rather than trusting the account's default.
+	p.Store = openai.Bool(false)
 	if req.CacheKey != "" {
 		// Local servers ignore fields they do not know.
 		p.PromptCacheKey = openai.String(req.CacheKey)

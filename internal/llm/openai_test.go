@@ -22,6 +22,7 @@ func TestOpenAIRequestParameters(t *testing.T) {
 		Stream         bool   `json:"stream"`
 		PromptCacheKey string `json:"prompt_cache_key"`
 		MaxTokens      int    `json:"max_tokens"`
+		Store          *bool  `json:"store"`
 		StreamOptions  struct {
 			IncludeUsage bool `json:"include_usage"`
 		} `json:"stream_options"`
@@ -37,6 +38,10 @@ func TestOpenAIRequestParameters(t *testing.T) {
 	}
 	if body.Model != "gpt-5-mini" || !body.Stream || !body.StreamOptions.IncludeUsage || body.PromptCacheKey != "u_1f2e" {
 		t.Fatalf("body %+v", body)
+	}
+	// Conversations are never kept by OpenAI for evals or distillation: said explicitly.
+	if body.Store == nil || *body.Store {
+		t.Fatalf("store is %v, want an explicit false", body.Store)
 	}
 	// A server that is not api.openai.com gets the widely supported max_tokens.
 	if body.MaxTokens != 321 {

@@ -110,6 +110,11 @@ func FromConfig(cfg config.Config, logger *slog.Logger) (*Setup, error) {
 		case "gemini":
 			pc.APIKey, pc.BaseURL, pc.Model, pc.SmallModel = cfg.GeminiAPIKey, cfg.GeminiBaseURL, cfg.LLMGeminiModel, cfg.LLMGeminiSmallModel
 			st.Configured, st.Missing = pc.APIKey != "", "GEMINI_API_KEY"
+			if pc.APIKey != "" && !cfg.GeminiPaidTier {
+				// Google's unpaid tier uses prompts and replies to improve its products,
+				// which the policy rules out: the key alone does not enable Gemini.
+				st.Configured, st.Missing = false, GeminiUnpaidNotice
+			}
 		default:
 			return nil, fmt.Errorf("ALLY_LLM_PROVIDERS: unknown provider %q (use anthropic, openai, gemini)", name)
 		}
@@ -143,3 +148,9 @@ func FromConfig(cfg config.Config, logger *slog.Logger) (*Setup, error) {
 	}, providers...)
 	return setup, nil
 }
+
+// GeminiUnpaidNotice is why a Gemini key alone does not enable the Gemini fallback: on
+// Google's unpaid tier prompts and replies are used to improve Google's products, which
+// Ally's privacy policy rules out for conversations.
+const GeminiUnpaidNotice = "ALLY_GEMINI_PAID_TIER=true once GEMINI_API_KEY is on a paid tier " +
+	"(Google's unpaid tier uses prompts to improve its products, so Ally keeps Gemini off until then)"

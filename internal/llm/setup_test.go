@@ -47,6 +47,7 @@ func TestFromConfigOrderAndFallback(t *testing.T) {
 		"ALLY_LLM_MAX_RETRIES":   "0",
 		"GEMINI_API_KEY":         "g-key",
 		"GOOGLE_GEMINI_BASE_URL": srv.URL,
+		"ALLY_GEMINI_PAID_TIER":  "true",
 		"OPENAI_BASE_URL":        srv.URL + "/v1",
 		"OPENAI_API_KEY":         "local",
 		"ALLY_LLM_OPENAI_MODEL":  "qwen3:8b",
@@ -85,5 +86,43 @@ func TestFromConfigRejectsBadSettings(t *testing.T) {
 		if _, err := llm.FromConfig(c, nil); err == nil || !strings.Contains(err.Error(), want) {
 			t.Fatalf("%s: %v", env, err)
 		}
+	}
+}
+
+// A free Gemini key does not enable Gemini: Google's unpaid tier uses prompts to improve
+// its products. Without the operator's confirmation of a paid tier, Gemini is never asked,
+// and the report says why before any request.
+func TestGeminiNeedsAPaidTier(t *testing.T) {
+	srv := llmtest.Start(t)
+	srv.Script(llmtest.Anthropic, llmtest.Reply{Status: 529}, llmtest.Reply{Status: 529}, llmtest.Reply{Status: 529})
+	env := map[string]string{
+		"ANTHROPIC_API_KEY": "a-key", "ANTHROPIC_BASE_URL": srv.URL,
+		"GEMINI_API_KEY": "g-key", "GOOGLE_GEMINI_BASE_URL": srv.URL,
+		"ALLY_LLM_MAX_RETRIES": "0",
+	}
+	s, err := llm.FromConfig(load(t, env), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(s.Status.Configured(), ","); got != "anthropic" {
+		t.Fatalf("configured %q, want anthropic alone", got)
+	}
+	if !strings.Contains(s.Status.String(), "gemini    not configured: set ALLY_GEMINI_PAID_TIER=true") {
+		t.Fatalf("report does not say why Gemini is off:\n%s", s.Status.String())
+	}
+	if _, err := s.Router.Complete(t.Context(), hello()); err == nil {
+		t.Fatal("the request succeeded without Claude, so something answered it")
+	}
+	if n := len(srv.Requests(llmtest.Gemini)); n != 0 {
+		t.Fatalf("Gemini received %d requests on an unconfirmed tier", n)
+	}
+
+	env["ALLY_GEMINI_PAID_TIER"] = "true"
+	s, err = llm.FromConfig(load(t, env), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(s.Status.Configured(), ","); got != "anthropic,gemini" {
+		t.Fatalf("configured %q with a confirmed paid tier", got)
 	}
 }

@@ -46,6 +46,11 @@ func (s *Service) Export(ctx context.Context, userID string, w io.Writer) error 
 			return err
 		}
 	}
+	tps, err := s.ThirdParties(ctx, userID)
+	if err != nil {
+		return err
+	}
+	e.field("third_parties", tps, false)
 	// A document cut short by a failure lacks this field (and is not valid JSON).
 	e.raw(",\n  \"complete\": true\n}\n")
 	if e.err != nil {

@@ -95,6 +95,10 @@ func (s *Service) PurgeDue(ctx context.Context) (int, error) {
 			continue
 		}
 		s.scrub.add(n)
+		// Deletion hooks (unlinking Telegram, say) delete some of the account's rows at
+		// deletion time, which leaves nothing for the purge to count in their tables; their
+		// old row versions are still in the files, so every user table is scrubbed.
+		s.scrub.add(s.everyUserTable())
 		var total int64
 		for _, c := range n {
 			total += c
@@ -106,6 +110,15 @@ func (s *Service) PurgeDue(ctx context.Context) (int, error) {
 		firstErr = err
 	}
 	return purged, firstErr
+}
+
+// everyUserTable marks each user-owned table as having deleted rows.
+func (s *Service) everyUserTable() map[string]int64 {
+	all := map[string]int64{}
+	for _, t := range s.reg.UserTables() {
+		all[t.Name] = 1
+	}
+	return all
 }
 
 // scrubQueue holds the tables whose deleted rows may still be in the database's files.

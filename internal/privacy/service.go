@@ -77,6 +77,7 @@ type Service struct {
 	mu                           sync.Mutex
 	onDelete, onRecover, onPurge []Hook
 	retainers                    []Retainer
+	thirdParties                 []ThirdPartySource
 	scrub                        scrubQueue
 }
 

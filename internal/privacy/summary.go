@@ -38,8 +38,14 @@ func (s *Service) handleDataSummary(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, err)
 		return
 	}
+	tps, err := s.ThirdParties(r.Context(), p.UserID)
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
 	httpx.JSON(w, http.StatusOK, map[string]any{
 		"sections":              sum,
+		"third_parties":         tps,
 		"deletion_grace_days":   int(s.grace.Hours() / 24),
 		"export_format_version": FormatVersion,
 	})

@@ -47,6 +47,11 @@ test("see the data held, download it, delete the account and recover it", async 
   assert.match(await row("Feedback").innerText(), /Kept 12 months\./);
   assert.match(await row("Messages").innerText(), /Kept while you have an account\./);
   await page.getByText("You can change your mind for 30 days").waitFor();
+  // Who processed it: the model provider that answered, with what it received. Mail stayed
+  // in Ally's own outbox, so no email service is listed.
+  const parties = page.getByRole("list", { name: "Services that processed your data" });
+  assert.equal(await parties.locator(".row").count(), 1);
+  assert.match(await parties.innerText(), /Anthropic\s+Received chat messages and context\./);
   assert.deepEqual(await axe(page), []);
   await shot(page, "30-privacy");
 

@@ -25,6 +25,8 @@ type Server struct {
 	T testing.TB
 	// Logs holds every log line the instance wrote (tests assert on what is never logged).
 	Logs *LogBuffer
+	// Header is added to every request Do sends (e.g. X-Forwarded-For through a proxy).
+	Header http.Header
 }
 
 // Options adjust an instance before it starts.
@@ -132,6 +134,9 @@ func (s *Server) Do(method, path, token string, body any) *Response {
 	}
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range s.Header {
+		req.Header[k] = v
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)

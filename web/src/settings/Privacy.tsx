@@ -8,8 +8,17 @@ import { downloadExport } from "./exportDownload";
 /** DataSummary is GET /me/data: every kind of data held about the user (PRIV-1). */
 export interface DataSummary {
   sections: { section: string; rows: number; retention?: string }[];
+  third_parties: ThirdParty[];
   deletion_grace_days: number;
   export_format_version: number;
+}
+
+/** ThirdParty is an outside service that processed the user's data, and when. */
+export interface ThirdParty {
+  name: string;
+  receives: string;
+  first_at: string;
+  last_at: string;
 }
 
 /** Privacy shows what Ally holds about the user, downloads it, and deletes the account. */
@@ -32,6 +41,7 @@ export default function Privacy() {
         {!data && !error && <Spinner />}
         {data && <Held data={data} />}
       </section>
+      {data && <ThirdParties parties={data.third_parties} />}
       <Export />
       <DeleteAccount graceDays={grace} />
     </>
@@ -60,6 +70,38 @@ function Held({ data }: { data: DataSummary }) {
   );
 }
 
+const day = (iso: string) => new Date(iso).toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
+
+/** ThirdParties lists who processed the user's data, from the user's own records. */
+function ThirdParties({ parties }: { parties: ThirdParty[] }) {
+  return (
+    <section className="panel" aria-labelledby="third-heading">
+      <h2 id="third-heading">Services that processed your data</h2>
+      <p className="muted">
+        The outside services your data went to, what each received and when. None of them may use your conversations to train
+        AI models.
+      </p>
+      {parties.length === 0 ? (
+        <p className="muted">None yet.</p>
+      ) : (
+        <ul className="rows" aria-label="Services that processed your data">
+          {parties.map((p) => (
+            <li key={p.name} className="row">
+              <div>
+                <div className="row-title">{p.name}</div>
+                <div className="muted small">Received {p.receives}.</div>
+              </div>
+              <span className="muted small">
+                {day(p.first_at) === day(p.last_at) ? day(p.first_at) : `${day(p.first_at)} – ${day(p.last_at)}`}
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
 function Export() {
   const [bytes, setBytes] = useState<number | null>(null);
   const [saved, setSaved] = useState<{ name: string; bytes: number } | null>(null);
@@ -74,7 +116,7 @@ function Export() {
       <h2 id="export-heading">Download your data</h2>
       <p className="muted">
         One JSON file with everything listed above: your account, conversations and messages, memory files and their history,
-        feedback, usage and sign-ins. Your password is never included.
+        feedback, usage, sign-ins and the services that processed your data. Your password is never included.
       </p>
       {error ? <Alert>{errorText(error)}</Alert> : null}
       {saved && (
