@@ -25,6 +25,7 @@ import (
 	"myally.app/ally/internal/config"
 	"myally.app/ally/internal/db"
 	"myally.app/ally/internal/httpx"
+	"myally.app/ally/internal/insights"
 	"myally.app/ally/internal/jobs"
 	"myally.app/ally/internal/mail"
 	"myally.app/ally/internal/memory"
@@ -66,6 +67,8 @@ type Main struct {
 	Billing *billing.Service
 	// Telegram is the Telegram bot: linking, chats with the assistant, task delivery.
 	Telegram *telegram.Service
+	// Insights is the nightly analysis and the learned guidance.
+	Insights *insights.Service
 
 	// Workers and PeriodicJobs collect the job kinds features register while wiring.
 	Workers      *river.Workers

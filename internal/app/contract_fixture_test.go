@@ -29,6 +29,7 @@ type fixture struct {
 	versions     []string
 	file         string // a memory file, relative to /memories
 	task         string
+	guidance     []string // versions of A's learned guidance
 }
 
 // pathParam maps a path parameter, on routes under prefix, to A's values for it. Every
@@ -48,6 +49,7 @@ var pathParams = []pathParam{
 	{prefix: "/api/v1/me/sessions/", name: "id", values: func(f *fixture) []string { return []string{f.session} }},
 	{prefix: "/api/v1/memory-versions/", name: "id", values: func(f *fixture) []string { return f.versions }},
 	{prefix: "/api/v1/tasks/", name: "id", values: func(f *fixture) []string { return []string{f.task} }},
+	{prefix: "/api/v1/me/guidance/versions/", name: "id", values: func(f *fixture) []string { return f.guidance }},
 	{prefix: "/api/v1/memory/", name: "path", named: true, values: func(f *fixture) []string { return []string{f.file} }},
 }
 
@@ -166,6 +168,14 @@ func (c *contract) setup() *fixture {
 	}
 	c.must(200, "PUT", "/api/v1/me/preferences", "/api/v1/me/preferences", f.token,
 		map[string]any{"assistant_name": "Juno", "tone": "Calls me " + f.marker})
+
+	c.must(200, "PUT", "/api/v1/me/guidance", "/api/v1/me/guidance", f.token, map[string]any{"text": "- Answer briefly, " + f.marker})
+	c.must(200, "PUT", "/api/v1/me/guidance", "/api/v1/me/guidance", f.token, map[string]any{"text": "- Answer in detail, " + f.marker})
+	var gv struct{ Versions []struct{ ID string } }
+	c.must(200, "GET", "/api/v1/me/guidance/versions", "/api/v1/me/guidance/versions", f.token, nil).JSON(t, &gv)
+	for _, v := range gv.Versions {
+		f.guidance = append(f.guidance, v.ID)
+	}
 
 	var task struct{ ID string }
 	c.must(201, "POST", "/api/v1/tasks", "/api/v1/tasks", f.token, map[string]any{"title": "Brief " + f.marker,

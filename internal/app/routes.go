@@ -57,6 +57,11 @@ func (m *Main) wire(ctx context.Context) error {
 	if err := m.wireTelegram(ctx); err != nil {
 		return err
 	}
+	// Nightly analysis and learned guidance: after chat (its source of guidance) and privacy
+	// (the notes' retention).
+	if err := m.wireInsights(ctx); err != nil {
+		return err
+	}
 	// The web app (last: it answers every GET path nothing else claims).
 	if err := m.wireWeb(); err != nil {
 		return err

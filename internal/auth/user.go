@@ -73,6 +73,11 @@ func (s *Service) userByEmail(ctx context.Context, q querier, email string) (Use
 	return scanUser(q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email = $1`, NormalizeEmail(email)))
 }
 
+// UserByEmail reads a user by address (the CLI's --email).
+func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
+	return s.userByEmail(ctx, s.db.R, email)
+}
+
 // UserByID reads a user.
 func (s *Service) UserByID(ctx context.Context, id string) (User, error) {
 	return s.userByID(ctx, s.db.R, id)

@@ -17,6 +17,7 @@
 // with a Reply to follow or wait for) or SendMessageWith (a turn with SendOptions: its
 // origin, a short history, excluded tools, a token budget), Service.CreateConversation,
 // Service.RegisterTool (a feature's tool the assistant may call, beside the built-in
-// current_time and memory), and two tables: assistant_preferences, and
-// learned_guidance, which the nightly analysis fills and every reply's context includes.
+// current_time and memory), Service.SetGuidance (where every reply's context gets the
+// learned guidance from: the nightly analysis, which owns it), and the read-only day
+// views of the nightly analysis (Store.ActiveUsers, Store.Day).
 package chat

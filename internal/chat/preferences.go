@@ -26,8 +26,12 @@ type Preferences struct {
 	// Language the assistant answers in; empty: the user's own language.
 	Language string `json:"language"`
 	// MemoryEnabled offers the memory tool and the memory index to the assistant.
-	MemoryEnabled bool      `json:"memory_enabled"`
-	UpdatedAt     time.Time `json:"updated_at,omitzero"`
+	MemoryEnabled bool `json:"memory_enabled"`
+	// NightlyAnalysis lets the nightly review read the user's day and update the learned
+	// guidance; off, no night of theirs is analysed (the guidance they have stays in use
+	// until they clear it).
+	NightlyAnalysis bool      `json:"nightly_analysis"`
+	UpdatedAt       time.Time `json:"updated_at,omitzero"`
 }
 
 // Bounds on preference fields (characters).
@@ -39,16 +43,16 @@ const (
 
 // DefaultPreferences are in force until the user changes them.
 func DefaultPreferences() Preferences {
-	return Preferences{ResponseLength: "medium", MemoryEnabled: true}
+	return Preferences{ResponseLength: "medium", MemoryEnabled: true, NightlyAnalysis: true}
 }
 
 // Preferences returns userID's preferences (the defaults when never set).
 func (s *Store) Preferences(ctx context.Context, userID string) (Preferences, error) {
 	p := DefaultPreferences()
 	var at int64
-	err := s.db.R.QueryRowContext(ctx, `SELECT assistant_name, tone, response_length, language, memory_enabled, updated_at
+	err := s.db.R.QueryRowContext(ctx, `SELECT assistant_name, tone, response_length, language, memory_enabled, nightly_analysis, updated_at
 		FROM assistant_preferences WHERE user_id = $1`, userID).
-		Scan(&p.AssistantName, &p.Tone, &p.ResponseLength, &p.Language, &p.MemoryEnabled, &at)
+		Scan(&p.AssistantName, &p.Tone, &p.ResponseLength, &p.Language, &p.MemoryEnabled, &p.NightlyAnalysis, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, nil
 	}
@@ -62,12 +66,13 @@ func (s *Store) Preferences(ctx context.Context, userID string) (Preferences, er
 // SavePreferences replaces userID's preferences.
 func (s *Store) SavePreferences(ctx context.Context, userID string, p Preferences) (Preferences, error) {
 	now := db.Millis(s.now())
-	_, err := s.exec(ctx, `INSERT INTO assistant_preferences (user_id, assistant_name, tone, response_length, language, memory_enabled, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)
+	_, err := s.exec(ctx, `INSERT INTO assistant_preferences (user_id, assistant_name, tone, response_length, language, memory_enabled, nightly_analysis, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (user_id) DO UPDATE SET assistant_name = excluded.assistant_name, tone = excluded.tone,
 			response_length = excluded.response_length, language = excluded.language,
-			memory_enabled = excluded.memory_enabled, updated_at = excluded.updated_at`,
-		userID, p.AssistantName, p.Tone, p.ResponseLength, p.Language, p.MemoryEnabled, now)
+			memory_enabled = excluded.memory_enabled, nightly_analysis = excluded.nightly_analysis,
+			updated_at = excluded.updated_at`,
+		userID, p.AssistantName, p.Tone, p.ResponseLength, p.Language, p.MemoryEnabled, p.NightlyAnalysis, now)
 	if err != nil {
 		return p, fmt.Errorf("chat: save preferences: %w", err)
 	}
@@ -75,17 +80,11 @@ func (s *Store) SavePreferences(ctx context.Context, userID string, p Preference
 	return p, nil
 }
 
-// LearnedGuidance returns the guidance the nightly analysis wrote for userID ("" if none).
-func (s *Store) LearnedGuidance(ctx context.Context, userID string) (string, error) {
-	var g string
-	err := s.db.R.QueryRowContext(ctx, `SELECT guidance FROM learned_guidance WHERE user_id = $1`, userID).Scan(&g)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("chat: read learned guidance: %w", err)
-	}
-	return g, nil
+// NightlyAnalysisAllowed reports whether userID lets the nightly review analyse their
+// day (the preference nightly_analysis; true when never set).
+func (s *Store) NightlyAnalysisAllowed(ctx context.Context, userID string) (bool, error) {
+	p, err := s.Preferences(ctx, userID)
+	return p.NightlyAnalysis, err
 }
 
 // preferencesInput is the body of PUT /api/v1/me/preferences; omitted fields take their
@@ -96,6 +95,8 @@ type preferencesInput struct {
 	ResponseLength *string `json:"response_length"`
 	Language       string  `json:"language"`
 	MemoryEnabled  *bool   `json:"memory_enabled"`
+	// NightlyAnalysis omitted keeps it on, like the other defaults.
+	NightlyAnalysis *bool `json:"nightly_analysis"`
 }
 
 func (in preferencesInput) validate() (Preferences, error) {
@@ -108,6 +109,9 @@ func (in preferencesInput) validate() (Preferences, error) {
 	}
 	if in.MemoryEnabled != nil {
 		p.MemoryEnabled = *in.MemoryEnabled
+	}
+	if in.NightlyAnalysis != nil {
+		p.NightlyAnalysis = *in.NightlyAnalysis
 	}
 	switch {
 	case utf8.RuneCountInString(p.AssistantName) > maxAssistantName || strings.ContainsAny(p.AssistantName, "\r\n"):

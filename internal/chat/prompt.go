@@ -39,7 +39,7 @@ func (a *agentRun) assemble(ctx context.Context) (*prompt, error) {
 	if a.prefs, err = a.s.store.Preferences(ctx, userID); err != nil {
 		return nil, err
 	}
-	guidance, err := a.s.store.LearnedGuidance(ctx, userID)
+	guidance, err := a.s.learnedGuidance(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +50,7 @@ func (a *agentRun) assemble(ctx context.Context) (*prompt, error) {
 	a.offered = a.offerTools(ctx)
 	stable := base + preferencesText(a.prefs)
 	if g := strings.TrimSpace(guidance); g != "" {
-		stable += "\n\n## Learned guidance\nNotes from reviews of your earlier conversations with this person; follow them unless the person asks otherwise:\n" + g
+		stable += "\n\n## Learned guidance\nNotes learned from reviews of your earlier conversations with this person, or written by them; follow them unless the person asks otherwise:\n" + g
 	}
 	summary, history, err := a.history(ctx)
 	if err != nil {

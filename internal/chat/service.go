@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"myally.app/ally/internal/auth"
@@ -122,6 +123,8 @@ type Service struct {
 
 	// tools are the tools the assistant may call (RegisterTool).
 	tools toolRegistry
+	// guidance gives the learned guidance (SetGuidance).
+	guidance atomic.Pointer[GuidanceSource]
 
 	base    context.Context
 	runs    registry

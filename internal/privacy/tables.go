@@ -21,9 +21,8 @@ var Tables = []Table{
 	SystemTable("oauth_states", "a Google sign-in in progress before any account is known: hashed state, nonce and PKCE verifier, expiring in minutes"),
 	SystemTable("rate_limits", "fixed-window counters keyed by an HMAC of the limit and subject, so no address or id is readable; expire with their window"),
 
-	// Assistant preferences and learned guidance (chat, nightly analysis).
-	UserTable("assistant_preferences", "preferences", ByUserID(), Booleans("memory_enabled")),
-	UserTable("learned_guidance", "learned_guidance", ByUserID()),
+	// Assistant preferences (chat).
+	UserTable("assistant_preferences", "preferences", ByUserID(), Booleans("memory_enabled", "nightly_analysis")),
 
 	// Memory files.
 	UserTable("memory_files", "memory_files", ByUserID(), OrderBy("path")),
@@ -55,6 +54,12 @@ var Tables = []Table{
 	UserTable("telegram_links", "telegram_link", ByUserID(), OrderBy("linked_at")),
 	UserTable("telegram_link_tokens", "telegram_link_tokens", ByUserID(), Omit("token_hash"), OrderBy("created_at")),
 	UserTable("telegram_updates", "telegram_updates", ByUserID(), OrderBy("update_id")),
+	// Nightly analysis (insights): every version of the learned guidance, the notes of
+	// analysed nights and the state of each user-night.
+	UserTable("guidance_versions", "learned_guidance", ByUserID(), OrderBy("seq")),
+	UserTable("nightly_notes", "nightly_notes", ByUserID(), OrderBy("created_at, id")),
+	UserTable("nightly_runs", "nightly_runs", ByUserID(), OrderBy("night")),
+	SystemTable("nightly_batches", "Message Batches submitted by the nightly sweep: the provider's batch id, request count, status and times; no user id or content"),
 
 	// Plumbing.
 	SystemTable("schema_migrations", "which database migrations have been applied"),

@@ -69,8 +69,11 @@ type Report struct {
 	Days          []DayUsage          `json:"days"`
 	Totals        Sum                 `json:"totals"`
 	Conversations []ConversationUsage `json:"conversations"`
-	Plan          Plan                `json:"plan"`
-	Today         Today               `json:"today"`
+	// Background is usage Ally incurred on its own for the user (the nightly review),
+	// per purpose: not part of the days' totals nor of the quota.
+	Background []BackgroundUsage `json:"background"`
+	Plan       Plan              `json:"plan"`
+	Today      Today             `json:"today"`
 }
 
 // MaxReportDays is the longest range a report covers.
@@ -109,6 +112,9 @@ func (s *Service) Report(ctx context.Context, userID, from, to string) (Report, 
 	}
 	rep.Totals.CostUSD = rep.Totals.Totals.CostUSD()
 	if rep.Conversations, err = s.conversations(ctx, userID, rep.From, rep.To); err != nil {
+		return Report{}, err
+	}
+	if rep.Background, err = s.background(ctx, userID, rep.From, rep.To); err != nil {
 		return Report{}, err
 	}
 	today, err := s.days(ctx, userID, Day(now, loc), Day(now, loc))

@@ -110,6 +110,10 @@ export async function startStack({ fakeArgs = [], env: extraEnv = {} } = {}) {
       await call("/auth/verify-email", { token });
       return (await call("/auth/login", { email, password })).token;
     },
+    /** cli runs an `ally` subcommand against this stack's data and returns its output. */
+    cli(...args) {
+      return execFileSync(bin.ally, args, { env: { ...process.env, ...env } }).toString();
+    },
     /** mail returns the outbox as `ally mail list --json` prints it. */
     mail() {
       const out = execFileSync(bin.ally, ["mail", "list", "--json"], { env: { ...process.env, ...env } }).toString();

@@ -83,12 +83,54 @@ export interface Preferences {
   response_length: "short" | "medium" | "long";
   language: string;
   memory_enabled: boolean;
+  /** The nightly review may analyse the day and update the learned guidance. */
+  nightly_analysis: boolean;
 }
 
 /** preferencesBody is what PUT /me/preferences takes: the settable fields only. */
 export function preferencesBody(p: Preferences): Preferences {
-  const { assistant_name, tone, response_length, language, memory_enabled } = p;
-  return { assistant_name, tone, response_length, language, memory_enabled };
+  const { assistant_name, tone, response_length, language, memory_enabled, nightly_analysis } = p;
+  return { assistant_name, tone, response_length, language, memory_enabled, nightly_analysis };
+}
+
+// Learned guidance (SPEC §15 "NIGHT").
+
+export interface GuidanceChange {
+  action: "add" | "remove" | "edit";
+  bullet: string;
+  replaces?: string;
+  reason: string;
+  message_ids: string[];
+  conversation_ids: string[];
+}
+
+export interface GuidanceVersion {
+  id: string;
+  seq: number;
+  text: string;
+  source: "nightly" | "user";
+  night?: string;
+  changes: GuidanceChange[];
+  created_at: string;
+}
+
+export interface GuidanceNote {
+  conversation_id: string;
+  message_ids: string[];
+  score: number;
+  issues: string[];
+  summary: string;
+  night: string;
+  created_at: string;
+}
+
+export interface Guidance {
+  text: string;
+  updated_at: string | null;
+  source: "nightly" | "user" | null;
+  version: number;
+  last_nightly: GuidanceVersion | null;
+  notes: GuidanceNote[];
 }
 
 // Scheduled tasks (SPEC §15 "Tasks").

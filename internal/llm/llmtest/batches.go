@@ -3,9 +3,20 @@ package llmtest
 import (
 	"encoding/json"
 	"net/http"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
+
+// sortIDs orders ids made by Server.id by their sequence number.
+func sortIDs(ids []string) {
+	n := func(id string) int {
+		v, _ := strconv.Atoi(id[strings.LastIndexAny(id, "_")+1:])
+		return v
+	}
+	sort.Slice(ids, func(i, j int) bool { return n(ids[i]) < n(ids[j]) })
+}
 
 // batch is a Message Batch held by the fake: it ends on the second poll, so clients
 // exercise their polling loop.
@@ -15,6 +26,37 @@ type batch struct {
 	polls   int
 	results []map[string]any
 	ok, bad int
+	// expired marks a batch that ran out of its 24 hours (ExpireBatch): it has ended,
+	// and every request without a result is "expired".
+	expired bool
+}
+
+// ExpireBatch makes batch id end as Anthropic ends a batch past its 24 hours: every
+// request's result is of type "expired". It reports whether the batch exists.
+func (s *Server) ExpireBatch(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.batches[id]
+	if b == nil {
+		return false
+	}
+	b.expired = true
+	for i, res := range b.results {
+		b.results[i] = map[string]any{"custom_id": res["custom_id"], "result": map[string]any{"type": "expired"}}
+	}
+	return true
+}
+
+// Batches returns the ids of the batches created so far, in order.
+func (s *Server) Batches() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.batches))
+	for id := range s.batches {
+		out = append(out, id)
+	}
+	sortIDs(out)
+	return out
 }
 
 func (s *Server) anthropicBatches(w http.ResponseWriter, r *http.Request) {
@@ -47,7 +89,10 @@ func (s *Server) anthropicBatches(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Content-Type", "application/x-jsonl")
 		enc := json.NewEncoder(w)
-		for _, res := range b.results {
+		s.mu.Lock()
+		results := append([]map[string]any(nil), b.results...)
+		s.mu.Unlock()
+		for _, res := range results {
 			enc.Encode(res)
 		}
 	default:
@@ -58,7 +103,7 @@ func (s *Server) anthropicBatches(w http.ResponseWriter, r *http.Request) {
 func (s *Server) batchEnded(b *batch) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return b.polls >= 2
+	return b.polls >= 2 || b.expired
 }
 
 func (s *Server) createBatch(w http.ResponseWriter, r *http.Request) {
@@ -114,6 +159,11 @@ func (s *Server) batchObject(r *http.Request, b *batch) map[string]any {
 		o["ended_at"] = time.Now().UTC().Format(time.RFC3339)
 		o["results_url"] = "http://" + r.Host + "/v1/messages/batches/" + b.id + "/results"
 		o["request_counts"] = map[string]any{"processing": 0, "succeeded": b.ok, "errored": b.bad, "canceled": 0, "expired": 0}
+		s.mu.Lock()
+		if b.expired {
+			o["request_counts"] = map[string]any{"processing": 0, "succeeded": 0, "errored": 0, "canceled": 0, "expired": len(b.results)}
+		}
+		s.mu.Unlock()
 	}
 	return o
 }

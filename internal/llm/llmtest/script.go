@@ -39,6 +39,8 @@ func DefaultResponder(o ScriptOptions) func(in *Incoming) Reply {
 		r := Reply{FirstTokenDelay: o.FirstTokenDelay, ChunkDelay: o.ChunkDelay}
 		text := strings.TrimSpace(in.LastText)
 		switch {
+		case in.HasTool("record_review"):
+			return reviewReply(text)
 		case in.LastIsToolResult:
 			if strings.Contains(strings.ToLower(text), "error") {
 				r.Text = "The memory tool reported a problem: " + clip(text, 200)

@@ -132,7 +132,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // readBody reads and, when recording, records the request.
 func (s *Server) readBody(p Provider, r *http.Request) []byte {
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 64<<20))
+	// Message Batches may be up to 256 MB.
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 256<<20))
 	if s.opts.Record {
 		s.mu.Lock()
 		s.requests = append(s.requests, RecordedRequest{Provider: p, Method: r.Method, Path: r.URL.RequestURI(), Header: r.Header.Clone(), Body: body})

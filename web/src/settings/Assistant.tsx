@@ -2,6 +2,7 @@ import { useEffect, useState, type FormEvent } from "react";
 import { ApiError, errorText, get, put } from "../api";
 import { Alert, Field, Spinner, useAsync } from "../components/ui";
 import { preferencesBody, type Preferences } from "../types";
+import Guidance from "./Guidance";
 
 const lengths: { value: Preferences["response_length"]; label: string }[] = [
   { value: "short", label: "Short" },
@@ -68,6 +69,7 @@ export default function Assistant() {
           {busy ? "Saving…" : "Save"}
         </button>
       </form>
+      <Guidance nightly={prefs.nightly_analysis} onNightly={(on) => setPrefs((p) => p && { ...p, nightly_analysis: on })} />
     </section>
   );
 }

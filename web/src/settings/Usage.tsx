@@ -54,7 +54,7 @@ export function Meter({ label, a }: { label: string; a?: Allowance }) {
 
 /** Usage shows tokens and cost per day and per conversation (CHAT-6). */
 export default function Usage() {
-  const [data, setData] = useState<{ days: Row[]; conversations: Row[]; totals?: Row; today?: Today; plan?: { name?: string } } | null>(null);
+  const [data, setData] = useState<{ days: Row[]; conversations: Row[]; background: Row[]; totals?: Row; today?: Today; plan?: { name?: string } } | null>(null);
   const [error, setError] = useState<unknown>(null);
 
   useEffect(() => {
@@ -66,6 +66,7 @@ export default function Usage() {
         setData({
           days: (res.days ?? res.daily ?? []) as Row[],
           conversations: (res.conversations ?? res.by_conversation ?? []) as Row[],
+          background: (res.background ?? []) as Row[],
           totals: (res.totals ?? res.total) as Row | undefined,
           today: res.today as Today | undefined,
           plan: res.plan as { name?: string } | undefined,
@@ -105,6 +106,11 @@ export default function Usage() {
           </div>
         </div>
         <UsageChart days={points} currency={money} />
+        {data.background.map((b) => (
+          <p key={String(b.purpose)} className="muted small">
+            Also for you, by Ally on its own: {String(b.label)}, {formatNumber(tokensOf(b))} tokens, {money(costOf(b))}. Not counted in your daily limits.
+          </p>
+        ))}
       </section>
       {data.today && (
         <section className="panel">

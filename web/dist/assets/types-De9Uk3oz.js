@@ -1,1 +1,0 @@
-function e(e){let{assistant_name:t,tone:n,response_length:r,language:i,memory_enabled:a}=e;return{assistant_name:t,tone:n,response_length:r,language:i,memory_enabled:a}}export{e as t};

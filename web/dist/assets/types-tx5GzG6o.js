@@ -1,0 +1,1 @@
+function e(e){let{assistant_name:t,tone:n,response_length:r,language:i,memory_enabled:a,nightly_analysis:o}=e;return{assistant_name:t,tone:n,response_length:r,language:i,memory_enabled:a,nightly_analysis:o}}export{e as t};
