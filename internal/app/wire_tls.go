@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"myally.app/ally/internal/tlsx"
@@ -15,7 +16,7 @@ import (
 // plain-HTTP redirect listener (ALLY_TLS_REDIRECT_ADDR). It returns nil when TLS is off:
 // Ally then speaks plain HTTP, for a TLS proxy in front.
 func (m *Main) serveTLS(ln net.Listener) (*tlsx.Setup, error) {
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	port := httpsPort(m.Config.PublicURL, ln)
 	s, err := tlsx.New(tlsx.Options{
 		Mode:         m.Config.TLS,
 		Domains:      m.Config.TLSDomains,
@@ -58,4 +59,23 @@ func (m *Main) serveTLS(ln net.Listener) (*tlsx.Setup, error) {
 		return err
 	})
 	return s, nil
+}
+
+// httpsPort is the port plain-HTTP requests are redirected to: that of ALLY_PUBLIC_URL
+// (443 when it names none), which differs from the listener's behind port mapping (a
+// container listening on 8443, published on 443); the listener's own port when the
+// address asked for any free one (":0", tests).
+func httpsPort(publicURL string, ln net.Listener) string {
+	_, actual, _ := net.SplitHostPort(ln.Addr().String())
+	u, err := url.Parse(publicURL)
+	if err != nil || u.Scheme != "https" {
+		return actual
+	}
+	switch u.Port() {
+	case "":
+		return "443"
+	case "0":
+		return actual
+	}
+	return u.Port()
 }
