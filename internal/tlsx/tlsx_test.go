@@ -26,7 +26,7 @@ import (
 
 // writePair writes a fresh self-signed certificate for name and its key, stamping both
 // files with mtime, and returns the certificate's serial.
-func writePair(t *testing.T, certFile, keyFile, name string, mtime time.Time) *big.Int {
+func writePair(t testing.TB, certFile, keyFile, name string, mtime time.Time) *big.Int {
 	t.Helper()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	serial := big.NewInt(time.Now().UnixNano())
@@ -146,4 +146,22 @@ func TestDBCacheStoresReplacesAndDeletes(t *testing.T) {
 			t.Fatalf("Get after Delete: %v, want ErrCacheMiss", err)
 		}
 	})
+}
+
+// BenchmarkFilesGetCertificate is the cost files mode adds to each handshake: two stats
+// to notice a renewed pair (a full handshake costs around a millisecond of CPU).
+func BenchmarkFilesGetCertificate(b *testing.B) {
+	dir := b.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	writePair(b, certFile, keyFile, "ally.test", time.Now().Add(-time.Hour))
+	s, err := New(Options{Mode: Files, CertFile: certFile, KeyFile: keyFile})
+	if err != nil {
+		b.Fatal(err)
+	}
+	hello := &tls.ClientHelloInfo{ServerName: "ally.test"}
+	for b.Loop() {
+		if _, err := s.Config.GetCertificate(hello); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
