@@ -1,7 +1,7 @@
 # Ally — the two commands a newcomer needs are `make run` and `make test`.
 GO ?= go
 
-.PHONY: run test build vet test-go clean web test-web bench bench-smoke fuzz
+.PHONY: run test build vet test-go clean web test-web bench bench-smoke fuzz image
 
 run: ## build and run Ally on SQLite in ./data
 	$(GO) run ./cmd/ally serve
@@ -53,6 +53,13 @@ web:
 test-web:
 	test -d web/node_modules || (cd web && npm ci)
 	cd web && node scripts/check-dist.mjs && npm test
+
+# The container image (docs/deployment.md), without a Docker daemon or network: the static
+# binary on a scratch base with CA certificates and a non-root user, as a tarball for
+# `docker load` / `podman load` / `crane push`. CI builds it through go test ./cmd/allyimage.
+IMAGE_TAG ?= ally:dev
+image: build
+	$(GO) run ./cmd/allyimage -binary bin/ally -out bin/ally-image.tar -tag '$(IMAGE_TAG)' -version "$$(git describe --always --dirty 2>/dev/null || echo dev)"
 
 clean:
 	rm -rf bin

@@ -74,6 +74,12 @@ type Main struct {
 	Workers      *river.Workers
 	PeriodicJobs []*river.PeriodicJob
 
+	// ACMEHTTPClient, if set, is the HTTP client that talks to the ACME CA (tests trust
+	// their in-process CA with it).
+	ACMEHTTPClient *http.Client
+	// RedirectURL is where the plain-HTTP redirect listener listens (built-in HTTPS).
+	RedirectURL string
+
 	httpMetrics *httpx.HTTPMetrics
 	server      *http.Server
 	listener    net.Listener
@@ -203,14 +209,25 @@ func (m *Main) Start(ctx context.Context) error {
 	}
 	m.listener = ln
 	m.URL = "http://" + ln.Addr().String()
+	tlsSetup, err := m.serveTLS(ln)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	if err := m.Jobs.Start(ctx); err != nil {
 		ln.Close()
 		return err
 	}
 	m.server = httpx.NewServer(m.Handler(), m.baseCtx, m.Logger)
+	serve := m.server.Serve
+	if tlsSetup != nil {
+		m.URL = "https://" + ln.Addr().String()
+		m.server.TLSConfig = tlsSetup.Config
+		serve = func(ln net.Listener) error { return m.server.ServeTLS(ln, "", "") }
+	}
 	m.serveErr = make(chan error, 1)
 	go func() {
-		err := m.server.Serve(ln)
+		err := serve(ln)
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil
 		}

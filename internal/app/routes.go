@@ -75,7 +75,7 @@ func (m *Main) Handler() http.Handler {
 		httpx.WithRequestID(m.Logger),
 		httpx.AccessLog(m.httpMetrics),
 		httpx.Recover,
-		httpx.SecurityHeaders(strings.HasPrefix(m.Config.PublicURL, "https://")),
+		httpx.SecurityHeaders(strings.HasPrefix(m.Config.PublicURL, "https://") || m.Config.TLS == "acme" || m.Config.TLS == "files"),
 		httpx.RefuseMalformed,
 		httpx.LimitBody(m.Config.MaxBodyBytes),
 	)

@@ -14,7 +14,7 @@ type Config struct {
 	Addr            string        `env:"ALLY_ADDR" default:"127.0.0.1:8080" doc:"Address the HTTP server listens on (host:port)."`
 	DataDir         string        `env:"ALLY_DATA_DIR" default:"./data" doc:"Directory for the SQLite database and generated secrets; created if missing."`
 	DatabaseURL     string        `env:"ALLY_DATABASE_URL" default:"" doc:"Empty for the embedded SQLite database; a postgres:// URL to use PostgreSQL (scale-out)." secret:"true"`
-	PublicURL       string        `env:"ALLY_PUBLIC_URL" default:"" doc:"Public base URL used in links in emails; defaults to http://ALLY_ADDR."`
+	PublicURL       string        `env:"ALLY_PUBLIC_URL" default:"" doc:"Public base URL used in links in emails; defaults to http://ALLY_ADDR, or with built-in HTTPS to https:// and the first of ALLY_TLS_DOMAINS (else ALLY_ADDR)."`
 	JWTSecret       string        `env:"ALLY_JWT_SECRET" default:"" doc:"Secret that signs session tokens (at least 32 bytes). Empty: generated once into ALLY_DATA_DIR/jwt_secret. Must be the same on every instance." secret:"true"`
 	LogLevel        string        `env:"ALLY_LOG_LEVEL" default:"info" doc:"Log level: debug, info, warn or error."`
 	LogFormat       string        `env:"ALLY_LOG_FORMAT" default:"json" doc:"Log format: json or text."`
@@ -24,6 +24,14 @@ type Config struct {
 	ShutdownTimeout time.Duration `env:"ALLY_SHUTDOWN_TIMEOUT" default:"25s" doc:"How long shutdown waits for requests, streams and jobs to finish."`
 	MaxBodyBytes    int64         `env:"ALLY_MAX_BODY_BYTES" default:"1048576" doc:"Largest request body accepted, in bytes."`
 	TrustedProxies  []string      `env:"ALLY_TRUSTED_PROXIES" default:"" doc:"Comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is believed."`
+
+	// TLS.
+	TLS              string   `env:"ALLY_TLS" default:"off" doc:"Built-in HTTPS: off (plain HTTP, e.g. behind a TLS proxy), acme (certificates from an ACME CA such as Let's Encrypt, cached in the database) or files (ALLY_TLS_CERT_FILE and ALLY_TLS_KEY_FILE, reloaded when they change)."`
+	TLSDomains       []string `env:"ALLY_TLS_DOMAINS" default:"" doc:"Comma-separated domain names certificates are obtained for (ALLY_TLS=acme); requests for any other name are refused."`
+	TLSCertFile      string   `env:"ALLY_TLS_CERT_FILE" default:"" doc:"PEM certificate chain, leaf first (ALLY_TLS=files)."`
+	TLSKeyFile       string   `env:"ALLY_TLS_KEY_FILE" default:"" doc:"PEM private key of ALLY_TLS_CERT_FILE (ALLY_TLS=files)."`
+	ACMEDirectoryURL string   `env:"ALLY_ACME_DIRECTORY_URL" default:"https://acme-v02.api.letsencrypt.org/directory" doc:"Directory URL of the ACME CA (ALLY_TLS=acme); the default is Let's Encrypt."`
+	TLSRedirectAddr  string   `env:"ALLY_TLS_REDIRECT_ADDR" default:":80" doc:"With built-in HTTPS, address of the plain-HTTP listener that redirects to HTTPS and answers ACME http-01 challenges; empty for none."`
 
 	// Accounts, sign-in and mail.
 	BcryptCost           int      `env:"ALLY_BCRYPT_COST" default:"12" doc:"bcrypt cost for password hashes (4-31); each step doubles the work."`

@@ -34,7 +34,7 @@ func Load(getenv func(string) string) (Config, error) {
 		return c, &Error{Problems: problems}
 	}
 	if c.PublicURL == "" {
-		c.PublicURL = "http://" + c.Addr
+		c.PublicURL = c.defaultPublicURL()
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	return c, nil

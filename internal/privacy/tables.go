@@ -77,4 +77,7 @@ var Tables = []Table{
 	SystemTable("river_migration", "which job-queue migrations have been applied"),
 	SystemTable("river_notification", "job-queue wake-up notices on SQLite (kinds and queue names only)"),
 	SystemTable("river_queue", "job-queue names and their paused state"),
+
+	// Built-in HTTPS (internal/tlsx).
+	SystemTable("tls_certificates", "the ACME certificate cache: the server's account key and each configured domain's key and certificate; no user data"),
 }

@@ -35,6 +35,9 @@ type Options struct {
 	Env map[string]string
 	// DataDir reuses a data directory (to restart an instance on the same SQLite file).
 	DataDir string
+	// Before, if set, adjusts the opened instance just before it starts listening (e.g.
+	// the HTTP client it talks to a test ACME CA with).
+	Before func(*app.Main)
 }
 
 // Start opens and starts an instance on the target database; it is shut down when the
@@ -70,6 +73,9 @@ func Start(t testing.TB, tg dbtest.Target, o Options) *Server {
 	if err := m.Open(ctx); err != nil {
 		m.Close()
 		t.Fatalf("apptest: open: %v", err)
+	}
+	if o.Before != nil {
+		o.Before(m)
 	}
 	if err := m.Start(ctx); err != nil {
 		m.Close()
