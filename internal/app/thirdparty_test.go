@@ -19,6 +19,7 @@ import (
 	"myally.app/ally/internal/billing/stripefake"
 	"myally.app/ally/internal/db/dbtest"
 	"myally.app/ally/internal/llm/llmtest"
+	"myally.app/ally/internal/telegram/tgtest"
 )
 
 // outgoing is one request Ally sent to a third party.
@@ -91,6 +92,10 @@ func TestThirdPartiesReceiveOnlyWhatThePolicySays(t *testing.T) {
 		ss := httptest.NewServer(recording("stripe", stripe.Handler(), &others, &othersMu))
 		defer ss.Close()
 		stripe.URL = ss.URL
+		bot := tgtest.New("4242:journey")
+		ts := httptest.NewServer(recording("telegram", bot, &others, &othersMu))
+		defer ts.Close()
+		bot.URL = ts.URL
 		s := apptest.Start(t, tg, apptest.Options{Env: map[string]string{
 			"ANTHROPIC_API_KEY": "sk-ant-test", "ANTHROPIC_BASE_URL": models.URL,
 			"OPENAI_API_KEY": "sk-openai-test", "OPENAI_BASE_URL": models.URL + "/v1",
@@ -101,7 +106,8 @@ func TestThirdPartiesReceiveOnlyWhatThePolicySays(t *testing.T) {
 			"ALLY_PLANS": `[{"id":"free","name":"Free","limits":{}},
 				{"id":"pro","name":"Pro","stripe_price":"price_pro","limits":{}}]`,
 			"ALLY_STRIPE_SECRET_KEY": "sk_test_journey", "ALLY_STRIPE_WEBHOOK_SECRET": "whsec_journey",
-			"ALLY_STRIPE_API_URL":  ss.URL,
+			"ALLY_STRIPE_API_URL":     ss.URL,
+			"ALLY_TELEGRAM_BOT_TOKEN": "4242:journey", "ALLY_TELEGRAM_API_URL": ts.URL, "ALLY_TELEGRAM_MODE": "polling",
 			"ALLY_TRUSTED_PROXIES": "127.0.0.1",
 		}})
 		stripe.SetWebhook(s.URL+"/webhooks/stripe", "whsec_journey")
@@ -161,6 +167,32 @@ func TestThirdPartiesReceiveOnlyWhatThePolicySays(t *testing.T) {
 			t.Fatalf("run now: %d %s", res.Status, res.Body)
 		}
 		waitMail(t, resend, "Brief "+marker)
+		// Telegram: linked with the deep link, then a message there and its streamed reply.
+		for deadline := time.Now().Add(15 * time.Second); ; {
+			var st struct{ Bot string }
+			s.Do("GET", "/api/v1/telegram", token, nil).JSON(t, &st)
+			if st.Bot != "" { // the instance has met its bot (getMe)
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the instance never reached its bot")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		res = s.Do("POST", "/api/v1/telegram/link", token, nil)
+		var link struct{ URL string }
+		res.JSON(t, &link)
+		_, startToken, ok := strings.Cut(link.URL, "?start=")
+		if res.Status != 200 || !ok {
+			t.Fatalf("telegram link: %d %s", res.Status, res.Body)
+		}
+		chat := tgtest.Private(777001)
+		bot.Push(bot.TextUpdate(chat, "/start "+startToken))
+		waitTelegram(t, bot, chat.ID, "Linked")
+		tgMarker := randomWord()
+		bot.Push(bot.TextUpdate(chat, "From Telegram: "+tgMarker))
+		waitTelegram(t, bot, chat.ID, tgMarker)
+
 		// An upgrade through Stripe Checkout: the hosted page is paid, Stripe's webhook
 		// reaches Ally, which reads the subscription back.
 		res = s.Do("POST", "/api/v1/billing/checkout", token, map[string]string{"plan": "pro"})
@@ -246,7 +278,10 @@ func TestThirdPartiesReceiveOnlyWhatThePolicySays(t *testing.T) {
 			}
 		}
 		// The check above reads the right traffic: the user's words did go out.
-		for _, p := range []string{"anthropic", "openai", "gemini", "resend"} {
+		for _, o := range sent {
+			sawMarker["telegram"] = sawMarker["telegram"] || o.party == "telegram" && strings.Contains(o.raw, tgMarker)
+		}
+		for _, p := range []string{"anthropic", "openai", "gemini", "resend", "telegram"} {
 			if !sawMarker[p] {
 				t.Errorf("%s never received the user's content: the recorder missed it", p)
 			}
@@ -275,7 +310,7 @@ func TestThirdPartiesReceiveOnlyWhatThePolicySays(t *testing.T) {
 			}
 		}
 		sort.Strings(names)
-		want := "Anthropic, Google (Gemini), Model server at " + strings.TrimPrefix(models.URL, "http://") + ", Resend, Stripe"
+		want := "Anthropic, Google (Gemini), Model server at " + strings.TrimPrefix(models.URL, "http://") + ", Resend, Stripe, Telegram"
 		if got := strings.Join(names, ", "); got != want {
 			t.Errorf("third parties %q, want %q", got, want)
 		}
@@ -331,6 +366,21 @@ func waitMail(t *testing.T, r *resendRecorder, what string) string {
 	}
 	t.Fatalf("no email with %q reached Resend", what)
 	return ""
+}
+
+// waitTelegram waits until the bot sent chat a message holding text.
+func waitTelegram(t *testing.T, bot *tgtest.Server, chatID int64, text string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, m := range bot.Sent(chatID) {
+			if strings.Contains(m.Text, text) {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("the bot never sent %q to the chat", text)
 }
 
 var tokenParam = regexp.MustCompile(`token=([A-Za-z0-9_\-]+)`)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"myally.app/ally/internal/jobs"
+	"myally.app/ally/internal/privacy"
 	"myally.app/ally/internal/ratelimit"
 	"myally.app/ally/internal/telegram"
 )
@@ -35,6 +36,26 @@ func (m *Main) wireTelegram(ctx context.Context) error {
 	svc.Register(m.Workers)
 	svc.Routes(m.Mux, m.Auth.Require)
 	m.Privacy.OnDelete(svc.UnlinkForDeletion)
+	m.Privacy.AddThirdParties(func(ctx context.Context, userID string) ([]privacy.ThirdParty, error) {
+		var out []privacy.ThirdParty
+		const receives = "messages sent via Telegram"
+		used, err := m.Chat.ChannelsUsed(ctx, userID)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range used {
+			if u.Channel == "telegram" {
+				out = append(out, privacy.ThirdParty{Name: "Telegram", Receives: receives, FirstAt: u.FirstAt, LastAt: u.LastAt})
+			}
+		}
+		// A linked chat got the link's confirmation before any message.
+		if st, err := svc.StatusOf(ctx, userID); err != nil {
+			return nil, err
+		} else if st.LinkedAt != nil {
+			out = append(out, privacy.ThirdParty{Name: "Telegram", Receives: receives, FirstAt: *st.LinkedAt, LastAt: *st.LinkedAt})
+		}
+		return out, nil
+	})
 	if svc.Enabled() {
 		m.Tasks.AddChannel(svc.Channel())
 	}
