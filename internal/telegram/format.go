@@ -64,8 +64,16 @@ func ToHTML(md string) string {
 			out.WriteString("\n")
 		}
 	}
+	// Markers around nothing (an empty code block, "****") would leave a message Telegram
+	// refuses as empty: then the markers themselves are the text.
+	if strings.TrimSpace(tagRe.ReplaceAllString(out.String(), "")) == "" && strings.TrimSpace(md) != "" {
+		return html.EscapeString(md)
+	}
 	return out.String()
 }
+
+// tagRe matches the tags ToHTML writes (its output is well formed).
+var tagRe = regexp.MustCompile(`<[^>]*>`)
 
 // fence reports whether line opens or closes a code fence, and its language.
 func fence(line string) (string, bool) {
@@ -189,14 +197,18 @@ func blocks(md string) []string {
 // cutBlock cuts one oversized block: a code block by lines (each piece fenced again),
 // text at the last sentence end, line break or space within the limit.
 func cutBlock(b string, limit int) []string {
-	if lang, ok := fence(strings.SplitN(b, "\n", 2)[0]); ok {
-		body := strings.TrimSuffix(strings.SplitN(b, "\n", 2)[1], "```")
+	first, body, multiline := strings.Cut(b, "\n")
+	if lang, ok := fence(first); ok && multiline {
+		body = strings.TrimSuffix(body, "```")
 		open, closing := "```"+lang+"\n", "\n```"
-		var out []string
-		for _, p := range cutText(body, limit-textLen(open)-textLen(closing)) {
-			out = append(out, open+p+closing)
+		// A fence whose language leaves no room to repeat it is cut as text.
+		if inner := limit - textLen(open) - textLen(closing); inner >= limit/2 {
+			var out []string
+			for _, p := range cutText(body, inner) {
+				out = append(out, open+p+closing)
+			}
+			return out
 		}
-		return out
 	}
 	return cutText(b, limit)
 }
@@ -216,6 +228,9 @@ func cutText(s string, limit int) []string {
 				break
 			}
 			cut = i + 1
+		}
+		if cut == 0 {
+			cut = 1 // a character wider than the limit still moves on
 		}
 		head := string(r[:cut])
 		at := -1
