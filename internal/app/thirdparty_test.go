@@ -85,16 +85,16 @@ func TestThirdPartiesReceiveOnlyWhatThePolicySays(t *testing.T) {
 		models := llmtest.Start(t)
 		resend := &resendRecorder{}
 		rs := httptest.NewServer(resend)
-		defer rs.Close()
+		t.Cleanup(rs.Close) // after the instance stops (cleanups run last first)
 		var others []outgoing
 		var othersMu sync.Mutex
 		stripe := stripefake.New(map[string]int64{"price_pro": 1200})
 		ss := httptest.NewServer(recording("stripe", stripe.Handler(), &others, &othersMu))
-		defer ss.Close()
+		t.Cleanup(ss.Close)
 		stripe.URL = ss.URL
 		bot := tgtest.New("4242:journey")
 		ts := httptest.NewServer(recording("telegram", bot, &others, &othersMu))
-		defer ts.Close()
+		t.Cleanup(ts.Close) // a long poll in flight ends when the instance stops
 		bot.URL = ts.URL
 		s := apptest.Start(t, tg, apptest.Options{Env: map[string]string{
 			"ANTHROPIC_API_KEY": "sk-ant-test", "ANTHROPIC_BASE_URL": models.URL,
