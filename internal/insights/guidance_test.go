@@ -97,7 +97,7 @@ func TestOptedOutOrDeletedNeverAnalysed(t *testing.T) {
 		}
 		// The last one opts out after their night was submitted, before it is applied.
 		s.Do("PUT", "/api/v1/me/preferences", lateToken, map[string]any{"nightly_analysis": false})
-		pollUntilEnded(t, s, fake.Batches()[0])
+		pollUntilEnded(t, s, submittedBatch(t, fake))
 		runNight(t, s, late, night)
 		for _, uid := range []string{out, gone} {
 			if st := runStatus(t, s, uid, night); st != "" {

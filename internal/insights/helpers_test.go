@@ -215,3 +215,32 @@ func batchCreations(f *llmtest.Server) int {
 	}
 	return n
 }
+
+// submittedBatch returns the batch the night was submitted in. The instance's own hourly
+// sweep (run at start, late under load) may be the one that submits it, concurrently with
+// the test's sweep, so it waits for the batch to reach the fake.
+func submittedBatch(t testing.TB, fake *llmtest.Server) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if b := fake.Batches(); len(b) > 0 {
+			return b[0]
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no batch was submitted")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitRunStatus waits until the user-night reaches status (see submittedBatch for why).
+func waitRunStatus(t testing.TB, s *apptest.Server, userID, night, status string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for runStatus(t, s, userID, night) != status {
+		if time.Now().After(deadline) {
+			t.Fatalf("run is %q, want %q", runStatus(t, s, userID, night), status)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
