@@ -29,7 +29,7 @@ func main() {
 	users := flag.Int("users", 20, "users chatting at once")
 	duration := flag.Duration("duration", 2*time.Minute, "how long the users chat")
 	rate := flag.Float64("fault-rate", 0.2, "fraction of model replies that fail")
-	tokens := flag.Int64("tokens-per-day", 200000, "the plan's daily token limit (the default Free plan's), which some users reach")
+	tokens := flag.Int64("tokens-per-day", 300000, "the plan's daily token limit, which the busiest users reach")
 	pg := flag.String("postgres", os.Getenv("ALLY_TEST_POSTGRES_URL"), "PostgreSQL URL (a fresh schema is used and dropped)")
 	seed := flag.Uint64("seed", 1, "seed of the users' choices and of the fault draw")
 	out := flag.String("out", "", "directory to write soak-<db>.json to (optional)")
