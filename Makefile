@@ -1,7 +1,7 @@
 # Ally — the two commands a newcomer needs are `make run` and `make test`.
 GO ?= go
 
-.PHONY: run test build vet test-go clean web test-web bench bench-smoke fuzz image
+.PHONY: run test build vet test-go clean web test-web bench bench-smoke soak fuzz image
 
 run: ## build and run Ally on SQLite in ./data
 	$(GO) run ./cmd/ally serve
@@ -31,6 +31,18 @@ bench:
 # The same harness with small numbers, in well under a minute.
 bench-smoke:
 	$(GO) run ./cmd/allybench -db sqlite,postgres -levels 1,10 -turns 2 -first-token 50ms -tokens-per-second 200 -reply-words 20 -histories 10,200 -growth-turns 5 -postgres '$(BENCH_PG)' -out bench/results/smoke
+
+# The fault soak (docs/benchmarks.md), not part of `make test`: SOAK_USERS users chat for
+# SOAK_DURATION through the fake model server with SOAK_FAULT_RATE of its replies broken,
+# one kill -9 and restart mid-run; SQLite (one instance), then PostgreSQL (two behind a
+# round-robin proxy). It prints the invariants it checked and fails if one does not hold.
+SOAK_USERS ?= 20
+SOAK_DURATION ?= 2m
+SOAK_FAULT_RATE ?= 0.2
+SOAK_DB ?= sqlite,postgres
+
+soak:
+	$(GO) run ./cmd/allysoak -db $(SOAK_DB) -users $(SOAK_USERS) -duration $(SOAK_DURATION) -fault-rate $(SOAK_FAULT_RATE) -postgres '$(BENCH_PG)' -out bench/results
 
 # Fuzzing (docs/development.md): every Fuzz target runs for FUZZTIME; `make test` runs their
 # seed corpora (f.Add and testdata/fuzz) as ordinary tests.

@@ -29,10 +29,17 @@
 // Replies stream one word per event: the first after -ttft, the next ones at -tps words
 // per second (0: as fast as possible). Usage is reported with every reply (input tokens
 // estimated from the request size, output tokens = words).
+//
+// -fault-rate (default 0: none) breaks that fraction of the chat replies the way real
+// providers fail: 529, 500, 429 with Retry-After, an error event or a dropped connection
+// mid-stream, or a first token -slow-first late (see llmtest.WithFaults); -fault-seed makes
+// the draw repeatable. GET /fakellm/faults answers what was injected so far as JSON
+// {"replies": n, "faults": {"kind": n}} (the soak, `make soak`, reports it).
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -53,6 +60,9 @@ func main() {
 	flag.DurationVar(&o.ttft, "ttft", 200*time.Millisecond, "time to first token")
 	flag.Float64Var(&o.tps, "tps", 50, "tokens (words) per second after the first; 0 for no pacing")
 	flag.IntVar(&o.words, "words", 40, "length of an ordinary reply, in words")
+	flag.Float64Var(&o.faultRate, "fault-rate", 0, "fraction of chat replies that fail (0 to 1)")
+	flag.DurationVar(&o.slowFirst, "slow-first", 2*time.Second, "extra time to first token of a slow-first-token fault")
+	flag.Uint64Var(&o.faultSeed, "fault-seed", 1, "seed of the fault draw")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -67,6 +77,10 @@ type options struct {
 	ttft  time.Duration
 	tps   float64
 	words int
+
+	faultRate float64
+	slowFirst time.Duration
+	faultSeed uint64
 }
 
 // run serves the fakes until ctx ends; ready, if set, gets the address once listening.
@@ -74,18 +88,29 @@ func run(ctx context.Context, o options, ready func(addr string)) error {
 	if o.tps < 0 || o.words < 1 || o.ttft < 0 {
 		return errors.New("-tps and -ttft must not be negative and -words must be at least 1")
 	}
+	if o.faultRate < 0 || o.faultRate > 1 || o.slowFirst < 0 {
+		return errors.New("-fault-rate must be between 0 and 1 and -slow-first not negative")
+	}
 	var chunk time.Duration
 	if o.tps > 0 {
 		chunk = time.Duration(float64(time.Second) / o.tps)
 	}
-	fake := llmtest.New(llmtest.Options{Responder: llmtest.DefaultResponder(llmtest.ScriptOptions{
+	faults := &llmtest.Faults{}
+	responder := llmtest.WithFaults(llmtest.DefaultResponder(llmtest.ScriptOptions{
 		ReplyWords: o.words, FirstTokenDelay: o.ttft, ChunkDelay: chunk,
-	})})
+	}), o.faultRate, o.slowFirst, o.faultSeed, faults)
+	mux := http.NewServeMux()
+	mux.Handle("/", llmtest.New(llmtest.Options{Responder: responder}))
+	mux.HandleFunc("GET /fakellm/faults", func(w http.ResponseWriter, _ *http.Request) {
+		replies, counts := faults.Counts()
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"replies": replies, "faults": counts})
+	})
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: fake, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -97,7 +122,7 @@ func run(ctx context.Context, o options, ready func(addr string)) error {
 	base := "http://" + ln.Addr().String()
 	slog.Info("fake model providers listening", "addr", ln.Addr().String(),
 		"anthropic_base_url", base, "openai_base_url", base+"/v1", "google_gemini_base_url", base,
-		"ttft", o.ttft.String(), "tps", o.tps, "words", o.words)
+		"ttft", o.ttft.String(), "tps", o.tps, "words", o.words, "fault_rate", o.faultRate)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}

@@ -52,6 +52,16 @@ func (l UsageLedger) SettleTurn(ctx context.Context, tx *sql.Tx, replyID string,
 	return l.Usage.SettleTurn(ctx, tx, replyID, giveBack)
 }
 
+// TurnUsage is what the ledger recorded for a reply's model calls, read in tx.
+func (l UsageLedger) TurnUsage(ctx context.Context, tx *sql.Tx, replyID string) (TokenTotals, error) {
+	t, err := l.Usage.MessageTotals(ctx, tx, replyID)
+	if err != nil {
+		return TokenTotals{}, err
+	}
+	return TokenTotals{InputTokens: t.InputTokens, OutputTokens: t.OutputTokens,
+		CacheReadTokens: t.CacheReadTokens, CacheWriteTokens: t.CacheWriteTokens}, nil
+}
+
 // ForgetConversation removes a deleted conversation from the ledger, in tx.
 func (l UsageLedger) ForgetConversation(ctx context.Context, tx *sql.Tx, userID, convID string) error {
 	return l.Usage.ForgetConversation(ctx, tx, userID, convID)

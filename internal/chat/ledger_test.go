@@ -69,8 +69,13 @@ func TestRecoveryRecordsACutCall(t *testing.T) {
 			}
 		}
 		check("after recovery")
-		if m, err := after.store.Message(ctx, userID, tr.replyID); err != nil || m.Status != StatusInterrupted {
+		// The reply shows what the ledger counted for it (as does its conversation).
+		if m, err := after.store.Message(ctx, userID, tr.replyID); err != nil || m.Status != StatusInterrupted ||
+			m.Usage.InputTokens != 120 || m.Usage.OutputTokens != 6625 {
 			t.Fatalf("the cut reply: %+v (%v)", m, err)
+		}
+		if conv, err := after.store.Conversation(ctx, userID, c.ID); err != nil || conv.Usage.OutputTokens != 6625 {
+			t.Fatalf("the conversation of the cut reply: %+v (%v)", conv, err)
 		}
 
 		// Settled once: another recovery, or a late end of the dead run, adds nothing.

@@ -47,6 +47,8 @@ type Ledger interface {
 	// SettleTurn ends the turn's reservation in tx, recording a call it still holds;
 	// giveBack returns its message (a reply that failed before producing anything).
 	SettleTurn(ctx context.Context, tx *sql.Tx, replyID string, giveBack bool) error
+	// TurnUsage is what the ledger recorded for a reply's model calls, read in tx.
+	TurnUsage(ctx context.Context, tx *sql.Tx, replyID string) (TokenTotals, error)
 	// ForgetConversation removes a deleted conversation's usage totals and its name from
 	// the ledger, in tx (the deletion's transaction); the day's totals stay.
 	ForgetConversation(ctx context.Context, tx *sql.Tx, userID, convID string) error

@@ -220,6 +220,9 @@ func (s *Store) MarkInterrupted(ctx context.Context, staleBefore time.Time, inst
 				if err := s.ledger.SettleTurn(ctx, tx, id, false); err != nil {
 					return err
 				}
+				if err := s.takeLedgerUsage(ctx, tx, id); err != nil {
+					return err
+				}
 			}
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE conversations SET active_reply_id = NULL WHERE active_reply_id IS NOT NULL
@@ -230,6 +233,26 @@ func (s *Store) MarkInterrupted(ctx context.Context, staleBefore time.Time, inst
 		return 0, fmt.Errorf("chat: mark interrupted replies: %w", err)
 	}
 	return n, nil
+}
+
+// takeLedgerUsage gives a reply cut by a crash the usage the ledger holds for it, in tx
+// (after its settlement recorded the cut call): the reply never reached FinishReply, so
+// neither it nor its conversation's totals had counted its model calls.
+func (s *Store) takeLedgerUsage(ctx context.Context, tx *sql.Tx, replyID string) error {
+	u, err := s.ledger.TurnUsage(ctx, tx, replyID)
+	if err != nil {
+		return err
+	}
+	var userID, convID string
+	if err := tx.QueryRowContext(ctx, `UPDATE messages SET input_tokens = $2, output_tokens = $3, cache_read_tokens = $4,
+		cache_write_tokens = $5 WHERE id = $1 RETURNING user_id, conversation_id`,
+		replyID, u.InputTokens, u.OutputTokens, u.CacheReadTokens, u.CacheWriteTokens).Scan(&userID, &convID); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE conversations SET input_tokens = input_tokens + $3, output_tokens = output_tokens + $4,
+		cache_read_tokens = cache_read_tokens + $5, cache_write_tokens = cache_write_tokens + $6
+		WHERE user_id = $1 AND id = $2`, userID, convID, u.InputTokens, u.OutputTokens, u.CacheReadTokens, u.CacheWriteTokens)
+	return err
 }
 
 // scanIDs reads a column of ids and closes rows.

@@ -164,6 +164,21 @@ func (s *Service) SettleTurn(ctx context.Context, tx *sql.Tx, messageID string, 
 		Provider: provider, Model: model, Fallback: fallback, Input: in, Output: out, CacheRead: cr, CacheWrite: cw}, day, now)
 }
 
+// MessageTotals returns what the ledger holds for one reply's model calls, in tx: after a
+// turn is settled, the reply's usage as the user should see it (a reply cut by a crash
+// has its cut call recorded only by the settlement, which the reply never saw).
+func (s *Service) MessageTotals(ctx context.Context, tx *sql.Tx, messageID string) (Totals, error) {
+	var t Totals
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0),
+		COALESCE(SUM(cache_read_tokens), 0), COALESCE(SUM(cache_write_tokens), 0), COALESCE(SUM(cost_micros), 0)
+		FROM usage_events WHERE message_id = $1`, messageID).
+		Scan(&t.Calls, &t.InputTokens, &t.OutputTokens, &t.CacheReadTokens, &t.CacheWriteTokens, &t.CostMicros)
+	if err != nil {
+		return Totals{}, fmt.Errorf("usage: message totals: %w", err)
+	}
+	return t, nil
+}
+
 // ForgetConversation removes a deleted conversation from the ledger, in tx (the
 // deletion's transaction): its running totals go, a reservation of a reply in progress
 // there settles, and its model calls stay (they count
