@@ -1,11 +1,15 @@
 package telegram_test
 
 import (
+	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"myally.app/ally/internal/db"
+	"myally.app/ally/internal/db/dbtest"
 	"myally.app/ally/internal/telegram"
 	"myally.app/ally/internal/telegram/tgtest"
 )
@@ -71,6 +75,35 @@ func FuzzSplit(f *testing.F) {
 		}
 		if got, want := squash(joined.String()), squash(md); got != want {
 			t.Fatalf("Split changed the text:\n got %q\nwant %q", got, want)
+		}
+	})
+}
+
+// FuzzWebhookUpdate posts any body to the webhook with the right secret, on a real
+// instance with a linked chat: the answer is 200 (handled or ignored) or 400 (not an
+// update), never a crash or a 500.
+func FuzzWebhookUpdate(f *testing.F) {
+	h := start(f, dbtest.Target{Dialect: db.SQLite, Options: db.Options{Path: filepath.Join(f.TempDir(), "ally.db")}}, false)
+	_, tok := newUser(f, h)
+	chat := tgtest.Private(5550001)
+	h.link(f, tok, chat)
+	stranger := tgtest.Private(5550002)
+	for _, u := range []map[string]any{
+		h.tg.TextUpdate(chat, "hello"),
+		h.tg.TextUpdate(stranger, "/start nope"),
+		h.tg.Update("edited_message", chat, map[string]any{"text": "edited"}),
+		h.tg.Update("message", chat, map[string]any{"sticker": map[string]any{"file_id": "s", "file_unique_id": "u", "type": "regular", "width": 1, "height": 1}}),
+		h.tg.Update("message", tgtest.Group(7003), map[string]any{"text": "/help"}),
+	} {
+		f.Add(mustJSON(f, u))
+	}
+	f.Add([]byte(`{"update_id":1,"message":{"message_id":1,"date":0,"chat":{"id":5550001,"type":"private"},"text":"` + strings.Repeat("é", 5000) + `"}}`))
+	f.Add([]byte(`{"update_id":-1,"message":null}`))
+	f.Add([]byte(`{"update_id":"x"}`))
+	f.Add([]byte(`not json`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if st := h.post(t, body, webhookSecret); st != http.StatusOK && st != http.StatusBadRequest {
+			t.Fatalf("webhook answered %d to %q", st, body)
 		}
 	})
 }
