@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"myally.app/ally/internal/db"
 	"myally.app/ally/internal/jobs"
 	"myally.app/ally/internal/privacy"
 	"myally.app/ally/internal/ratelimit"
@@ -44,8 +45,8 @@ func (m *Main) wireTelegram(ctx context.Context) error {
 			return nil, err
 		}
 		for _, u := range used {
-			if u.Channel == "telegram" {
-				out = append(out, privacy.ThirdParty{Name: "Telegram", Receives: receives, FirstAt: u.FirstAt, LastAt: u.LastAt})
+			if u.Name == "telegram" {
+				out = append(out, privacy.ThirdParty{Name: "Telegram", Receives: receives, FirstAt: db.Time(u.First), LastAt: db.Time(u.Last)})
 			}
 		}
 		// A linked chat got the link's confirmation before any message.

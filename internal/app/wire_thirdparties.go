@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 
+	"myally.app/ally/internal/db"
 	"myally.app/ally/internal/privacy"
 )
 
@@ -41,18 +42,13 @@ func (m *Main) wireThirdParties() {
 		if err != nil {
 			return nil, err
 		}
-		for _, u := range replies {
-			if name, receives, ok := models(u.Provider); ok {
-				out = append(out, privacy.ThirdParty{Name: name, Receives: receives, FirstAt: u.FirstAt, LastAt: u.LastAt})
-			}
-		}
 		calls, err := m.Usage.ProvidersUsed(ctx, userID)
 		if err != nil {
 			return nil, err
 		}
-		for _, u := range calls {
-			if name, receives, ok := models(u.Provider); ok {
-				out = append(out, privacy.ThirdParty{Name: name, Receives: receives, FirstAt: u.FirstAt, LastAt: u.LastAt})
+		for _, u := range append(replies, calls...) {
+			if name, receives, ok := models(u.Name); ok {
+				out = append(out, privacy.ThirdParty{Name: name, Receives: receives, FirstAt: db.Time(u.First), LastAt: db.Time(u.Last)})
 			}
 		}
 		return out, nil
@@ -65,10 +61,10 @@ func (m *Main) wireThirdParties() {
 		var out []privacy.ThirdParty
 		for _, u := range senders {
 			name := "Resend"
-			if u.Sender == "smtp" {
+			if u.Name == "smtp" {
 				name = "Mail server at " + m.Config.SMTPHost
 			}
-			out = append(out, privacy.ThirdParty{Name: name, Receives: receivesMail, FirstAt: u.FirstAt, LastAt: u.LastAt})
+			out = append(out, privacy.ThirdParty{Name: name, Receives: receivesMail, FirstAt: db.Time(u.First), LastAt: db.Time(u.Last)})
 		}
 		return out, nil
 	})
