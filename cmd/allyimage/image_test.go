@@ -17,9 +17,6 @@ import (
 // image back from the tarball as a runtime would, extracts /ally from its layer and runs
 // `ally version`.
 func TestImageHoldsARunnableBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "ally")
 	build := exec.Command("go", "build", "-trimpath", "-o", bin, "myally.app/ally/cmd/ally")

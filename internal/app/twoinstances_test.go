@@ -21,9 +21,6 @@ func TestTwoInstancesBehindAProxy(t *testing.T) {
 	if pg == "" {
 		t.Skip("needs ALLY_TEST_POSTGRES_URL: two instances share one PostgreSQL database")
 	}
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
 	fake := llmtest.Start(t)
 	tg := dbtest.Target{Dialect: "postgres"}
 	tg.Options.URL, tg.Options.Schema = pg, dbtest.NewSchema(t, pg)

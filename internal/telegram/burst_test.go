@@ -37,9 +37,6 @@ func linkDirect(t testing.TB, h *harness, n int, base int64) []int64 {
 // answered, in order within its chat. The pacing runs on a fake clock, so Telegram's 30
 // messages a second do not make the test take minutes.
 func TestBurstKeepsOrderPerChat(t *testing.T) {
-	if testing.Short() {
-		t.Skip("10,000 updates")
-	}
 	const chats, each = burstChats, 100
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		h := start(t, tg, false)
