@@ -21,6 +21,7 @@ import (
 
 	"myally.app/ally/internal/auth"
 	"myally.app/ally/internal/billing"
+	"myally.app/ally/internal/changelog"
 	"myally.app/ally/internal/chat"
 	"myally.app/ally/internal/config"
 	"myally.app/ally/internal/db"
@@ -69,6 +70,8 @@ type Main struct {
 	Telegram *telegram.Service
 	// Insights is the nightly analysis and the learned guidance.
 	Insights *insights.Service
+	// Changelog is the changelog (What's new), policy-change notices and the policy pages.
+	Changelog *changelog.Service
 
 	// Workers and PeriodicJobs collect the job kinds features register while wiring.
 	Workers      *river.Workers

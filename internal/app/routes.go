@@ -62,6 +62,10 @@ func (m *Main) wire(ctx context.Context) error {
 	if err := m.wireInsights(ctx); err != nil {
 		return err
 	}
+	// Changelog, policy-change notices and policy pages: after auth (the sign-up hook).
+	if err := m.wireChangelog(ctx); err != nil {
+		return err
+	}
 	// The web app (last: it answers every GET path nothing else claims).
 	if err := m.wireWeb(); err != nil {
 		return err

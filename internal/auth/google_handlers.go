@@ -292,5 +292,8 @@ func (s *Service) redeemGoogleGrant(ctx context.Context, tx *sql.Tx, req googleE
 	if err != nil {
 		return "", err
 	}
+	if err := s.onSignup.run(ctx, tx, id); err != nil {
+		return "", err
+	}
 	return id, s.insertIdentity(ctx, tx, id, c)
 }

@@ -94,6 +94,9 @@ func (s *Service) handleSignup(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return err
 		}
+		if err := s.onSignup.run(ctx, tx, id); err != nil {
+			return err
+		}
 		return s.sendVerification(ctx, tx, id, req.Name, email)
 	})
 	if errs.Is(err, errs.Conflict) {

@@ -89,6 +89,11 @@ type Config struct {
 	NightlyHour   int `env:"ALLY_NIGHTLY_HOUR" default:"3" doc:"Local hour (0-23) after which each user's previous day is reviewed by the nightly analysis (picked up until six hours later)."`
 	NightlyTokens int `env:"ALLY_NIGHTLY_TOKENS" default:"60000" doc:"Input-token budget of one user's nightly review: conversations beyond it are summarised or left out."`
 
+	// Policy pages and the changelog.
+	OperatorName     string `env:"ALLY_OPERATOR_NAME" default:"Ally" doc:"Who runs this Ally: named in the privacy policy and terms pages (/privacy, /terms)."`
+	PrivacyContact   string `env:"ALLY_PRIVACY_CONTACT" default:"privacy@myally.app" doc:"Where privacy requests go: the address the privacy policy gives for questions, data requests and reports of a child's account."`
+	PolicyNoticeDays int    `env:"ALLY_POLICY_NOTICE_DAYS" default:"30" doc:"Least notice, in days, between publishing a policy change in the changelog (which emails every active user) and the date it takes effect."`
+
 	// Scheduled tasks.
 	TasksGrace time.Duration `env:"ALLY_TASKS_GRACE" default:"1h" doc:"A scheduled run missed (e.g. while Ally was down) by more than this is recorded as missed instead of run late."`
 

@@ -17,6 +17,9 @@ func TestEveryTemplateRenders(t *testing.T) {
 		"Name": `<script>alert(1)</script>`, "Link": "https://ally.example/x?token=abc", "NewEmail": "new@example.com",
 		"ResetLink": "https://ally.example/forgot-password", "LoginLink": "https://ally.example/login",
 		"Title": "Morning news", "Text": "Your summary", "When": "Monday 8:00", "Reason": "five failed runs",
+		"Body": "We now keep logs for 7 days.", "Paragraphs": []string{"<script>alert(2)</script>"}, "Effective": "1 January 2027",
+		"Operator": "Example Ltd", "EntryLink": "https://ally.example/whats-new#entry-1", "PrivacyLink": "https://ally.example/privacy",
+		"TermsLink": "https://ally.example/terms",
 	}
 	for _, e := range entries {
 		kind := strings.TrimSuffix(strings.TrimPrefix(e, "templates/"), ".txt")

@@ -29,6 +29,7 @@ const (
 	StatusQueued    = "queued"
 	StatusDelivered = "delivered" // kept in the outbox
 	StatusSent      = "sent"      // handed to Resend or SMTP; body cleared
+	StatusFailed    = "failed"    // every attempt failed; the job is discarded
 )
 
 type sendWorker struct {
@@ -65,6 +66,11 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 	if err != nil {
 		// The address and the cause only: never the body.
 		s.logger.Warn("mail delivery failed", "mail_id", job.Args.MailID, "kind", m.Kind, "sender", s.sender.Name(), "attempt", job.Attempt, "error", err)
+		if job.Attempt >= job.MaxAttempts {
+			// The last attempt: the message stays unsent, and says so.
+			_, _ = s.db.W.ExecContext(ctx, `UPDATE mail_outbox SET status = $1 WHERE id = $2 AND status = $3`,
+				StatusFailed, job.Args.MailID, StatusQueued)
+		}
 		return fmt.Errorf("mail: send via %s: %w", s.sender.Name(), err)
 	}
 	// The recipient has the message now; its links are secrets, so the copy here goes.

@@ -61,6 +61,15 @@ var Tables = []Table{
 	UserTable("nightly_runs", "nightly_runs", ByUserID(), OrderBy("night")),
 	SystemTable("nightly_batches", "Message Batches submitted by the nightly sweep: the provider's batch id, request count, status and times; no user id or content"),
 
+	// Changelog and policy pages: the notices of policy changes each user was sent, and the
+	// policy versions each user accepted at sign-up (the export's `policy` section).
+	UserTable("policy_notices", "policy_notices", ByUserID(), OrderBy("created_at, entry_id")),
+	UserTable("policy_acceptances", "policy", ByUserID(), OrderBy("accepted_at, document, version")),
+	SystemTable("changelog_entries", "the operator's public changelog (What's new); author_id names the admin who wrote an entry and is cleared when that account is purged"),
+	SystemTable("policy_mailings", "one row per published policy change: how many users its notice mailing was planned for; no user id"),
+	SystemTable("policy_mailing_batches", "the batches of a policy-change mailing and their counts; a batch waiting to run names the first and last account id of its range (boundaries, not a list of users), cleared once it has run, minutes after publishing; the notices themselves are in policy_notices"),
+	SystemTable("policy_versions", "every saved version of the operator's privacy policy and terms; author_id names the admin who saved it and is cleared when that account is purged"),
+
 	// Plumbing.
 	SystemTable("schema_migrations", "which database migrations have been applied"),
 	SystemTable("sqlite_sequence", "SQLite's counters for AUTOINCREMENT keys"),
