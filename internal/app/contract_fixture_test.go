@@ -51,6 +51,10 @@ var pathParams = []pathParam{
 	{prefix: "/api/v1/tasks/", name: "id", values: func(f *fixture) []string { return []string{f.task} }},
 	{prefix: "/api/v1/me/guidance/versions/", name: "id", values: func(f *fixture) []string { return f.guidance }},
 	{prefix: "/api/v1/memory/", name: "path", named: true, values: func(f *fixture) []string { return []string{f.file} }},
+	// Admin routes: A is no admin, so these only prove the admin check (nothing of A's).
+	{prefix: "/api/v1/admin/changelog/", name: "id", values: func(f *fixture) []string { return []string{f.task} }},
+	{prefix: "/api/v1/admin/policy/", name: "document", named: true, values: func(f *fixture) []string { return []string{"privacy"} }},
+	{prefix: "/api/v1/policy/", name: "document", named: true, values: func(f *fixture) []string { return []string{"privacy"} }},
 }
 
 // paramFor returns the table entry for a parameter of op, or fails the test.
@@ -129,7 +133,8 @@ func randomWord() string {
 func (c *contract) setup() *fixture {
 	t := c.t
 	f := &fixture{marker: randomWord(), file: "notes/food.md"}
-	f.userID, f.token = authtest.NewUser(t, c.s)
+	// A is an admin, so the admin routes check A's bad input; B, no admin, reaches none.
+	f.userID, f.token = authtest.NewUser(t, c.s, authtest.Admin())
 	var me struct{ Email string }
 	c.must(200, "GET", "/api/v1/me", "/api/v1/me", f.token, nil).JSON(t, &me)
 	f.email = me.Email
