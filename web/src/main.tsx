@@ -10,6 +10,7 @@ import "./styles/chat.css";
 import "./styles/composer.css";
 import "./styles/markdown.css";
 import "./styles/settings.css";
+import "./styles/changelog.css";
 import "./styles/mobile.css";
 
 applyTheme(storage.theme());

@@ -3,6 +3,8 @@ import { IconPlus, IconSearch, IconSettings, IconX } from "../components/icons";
 import { Logo } from "../components/Logo";
 import { Link, navigate } from "../router";
 import { useSession } from "../session";
+import { LegalLinks } from "../changelog/LegalLinks";
+import { WhatsNewLink } from "../changelog/WhatsNewLink";
 import { ConversationItem } from "./ConversationItem";
 import { useConversations } from "./conversations";
 
@@ -66,6 +68,7 @@ export function Sidebar({ activeId, open, onClose }: { activeId: string; open: b
         )}
       </nav>
       <div className="sidebar-bottom">
+        <WhatsNewLink onClick={onClose} />
         <Link href="/settings/profile" className="user-row" onClick={onClose}>
           <span className="avatar" aria-hidden="true">
             {(user?.name || user?.email || "?").slice(0, 1).toUpperCase()}
@@ -74,6 +77,7 @@ export function Sidebar({ activeId, open, onClose }: { activeId: string; open: b
           <IconSettings size={17} />
           <span className="sr-only">Settings</span>
         </Link>
+        <LegalLinks className="small" whatsNew={false} />
       </div>
     </aside>
   );

@@ -1,4 +1,5 @@
 import { useEffect, type ReactNode } from "react";
+import { LegalLinks } from "../changelog/LegalLinks";
 import { Logo } from "../components/Logo";
 
 /** AuthLayout frames the signed-out pages: a centred card under the product mark. */
@@ -17,6 +18,7 @@ export function AuthLayout({ title, children, footer }: { title: string; childre
         {children}
       </div>
       {footer && <div className="auth-footer">{footer}</div>}
+      <LegalLinks className="auth-legal" />
     </main>
   );
 }

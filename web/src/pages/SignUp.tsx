@@ -71,7 +71,10 @@ export function SignUp() {
         <button className="btn btn-primary btn-block" disabled={busy || !adult}>
           {busy ? "Creating account…" : "Create account"}
         </button>
-        <p className="fine-print">We will send you an email to confirm your address.</p>
+        <p className="fine-print">
+          By creating an account you accept the <Link href="/terms">terms</Link> and the <Link href="/privacy">privacy policy</Link>. We will send you an
+          email to confirm your address.
+        </p>
       </form>
     </AuthLayout>
   );
