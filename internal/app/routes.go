@@ -62,6 +62,10 @@ func (m *Main) wire(ctx context.Context) error {
 	if err := m.wireInsights(ctx); err != nil {
 		return err
 	}
+	// The admin area: after every feature whose figures or actions it uses.
+	if err := m.wireAdmin(ctx); err != nil {
+		return err
+	}
 	// The web app (last: it answers every GET path nothing else claims).
 	if err := m.wireWeb(); err != nil {
 		return err
