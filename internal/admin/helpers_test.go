@@ -42,6 +42,8 @@ func seedUsage(t *testing.T, s *apptest.Server, userID, day string, messages, to
 }
 
 // get sends a GET with a bearer token and returns the response.
-func get(s *apptest.Server, path, token string) *apptest.Response { return s.Do(http.MethodGet, path, token, nil) }
+func get(s *apptest.Server, path, token string) *apptest.Response {
+	return s.Do(http.MethodGet, path, token, nil)
+}
 
 func contains(body []byte, s string) bool { return strings.Contains(string(body), s) }
