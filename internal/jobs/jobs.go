@@ -43,7 +43,7 @@ type Queue struct {
 	// inserter inserts inside database/sql transactions.
 	inserter *river.Client[*sql.Tx]
 	// runner is the client that works jobs (nil for insert-only queues).
-	runner  runner
+	runner runner
 	// pgx is the working client on PostgreSQL (nil elsewhere); the job-queue UI reads
 	// through it.
 	pgx     *river.Client[pgx.Tx]
