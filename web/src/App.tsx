@@ -13,6 +13,7 @@ import { match, navigate, useLocation } from "./router";
 import { useSession } from "./session";
 
 const Settings = lazy(() => import("./settings/Settings"));
+const Admin = lazy(() => import("./admin/Admin"));
 
 /** Pages anyone may open, signed in or not. */
 const publicPages: Record<string, ComponentType> = {
@@ -47,6 +48,14 @@ export function App() {
   if (Guest) return <Spinner />;
 
   const settings = match("/settings/:section", path) ?? (path === "/settings" ? { section: "profile" } : null);
+  const admin = user.role === "admin" ? (match("/admin/:section", path) ?? (path === "/admin" ? { section: "users" } : null)) : null;
+  if (admin) {
+    return (
+      <Suspense fallback={<Spinner />}>
+        <Admin section={admin.section} />
+      </Suspense>
+    );
+  }
   return (
     <ConversationsProvider>
       {settings ? (
