@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/riverqueue/river"
 
+	"myally.app/ally/internal/admin"
 	"myally.app/ally/internal/auth"
 	"myally.app/ally/internal/billing"
 	"myally.app/ally/internal/changelog"
@@ -72,6 +73,8 @@ type Main struct {
 	Insights *insights.Service
 	// Changelog is the changelog (What's new), policy-change notices and the policy pages.
 	Changelog *changelog.Service
+	// Admin is the operators' area: accounts, analytics, outbox, job queue, audit log.
+	Admin *admin.Service
 
 	// Workers and PeriodicJobs collect the job kinds features register while wiring.
 	Workers      *river.Workers

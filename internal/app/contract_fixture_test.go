@@ -30,6 +30,20 @@ type fixture struct {
 	file         string // a memory file, relative to /memories
 	task         string
 	guidance     []string // versions of A's learned guidance
+	// adminToken is an administrator's, for the admin routes (which answer 404 to A).
+	adminToken string
+}
+
+// tokenFor is the token that reaches op: an administrator's for the admin routes, A's
+// for every other secured route, none for public ones.
+func (f *fixture) tokenFor(op *specOp) string {
+	switch {
+	case !op.Secured():
+		return ""
+	case strings.HasPrefix(op.Path, "/api/v1/admin/"):
+		return f.adminToken
+	}
+	return f.token
 }
 
 // pathParam maps a path parameter, on routes under prefix, to A's values for it. Every
@@ -50,8 +64,9 @@ var pathParams = []pathParam{
 	{prefix: "/api/v1/memory-versions/", name: "id", values: func(f *fixture) []string { return f.versions }},
 	{prefix: "/api/v1/tasks/", name: "id", values: func(f *fixture) []string { return []string{f.task} }},
 	{prefix: "/api/v1/me/guidance/versions/", name: "id", values: func(f *fixture) []string { return f.guidance }},
+	{prefix: "/api/v1/admin/users/", name: "id", values: func(f *fixture) []string { return []string{f.userID} }},
 	{prefix: "/api/v1/memory/", name: "path", named: true, values: func(f *fixture) []string { return []string{f.file} }},
-	// Admin routes: A is no admin, so these only prove the admin check (nothing of A's).
+	// The changelog and policy documents of the admin area (an entry id of A's is no entry).
 	{prefix: "/api/v1/admin/changelog/", name: "id", values: func(f *fixture) []string { return []string{f.task} }},
 	{prefix: "/api/v1/admin/policy/", name: "document", named: true, values: func(f *fixture) []string { return []string{"privacy"} }},
 	{prefix: "/api/v1/policy/", name: "document", named: true, values: func(f *fixture) []string { return []string{"privacy"} }},
@@ -133,8 +148,8 @@ func randomWord() string {
 func (c *contract) setup() *fixture {
 	t := c.t
 	f := &fixture{marker: randomWord(), file: "notes/food.md"}
-	// A is an admin, so the admin routes check A's bad input; B, no admin, reaches none.
-	f.userID, f.token = authtest.NewUser(t, c.s, authtest.Admin())
+	f.userID, f.token = authtest.NewUser(t, c.s)
+	_, f.adminToken = authtest.NewUser(t, c.s, authtest.Admin())
 	var me struct{ Email string }
 	c.must(200, "GET", "/api/v1/me", "/api/v1/me", f.token, nil).JSON(t, &me)
 	f.email = me.Email

@@ -36,10 +36,7 @@ func (c *contract) badText(a *fixture) {
 	before := c.snapshot(a)
 	sent := 0
 	for _, op := range c.ops {
-		tok := ""
-		if op.Secured() {
-			tok = a.token
-		}
+		tok := a.tokenFor(op)
 		p := concrete(t, op, a)[0]
 		for _, q := range op.Parameters {
 			if q.In != "query" {
@@ -107,12 +104,12 @@ func (c *contract) badLimit(a *fixture) {
 		walked++
 		p := concrete(t, op, a)[0]
 		for _, v := range []string{"-1", "0", "abc", "1.5", "100000"} {
-			res := c.call(op, p+"?limit="+v, a.token, nil)
+			res := c.call(op, p+"?limit="+v, a.tokenFor(op), nil)
 			if res.Status != http.StatusBadRequest || res.ErrorCode() != "invalid_request" || errorField(res) != "limit" {
 				t.Errorf("%s %s?limit=%s: %d %.200s, want 400 invalid_request field limit", op.Method, p, v, res.Status, res.Body)
 			}
 		}
-		if res := c.call(op, p+"?limit=1", a.token, nil); res.Status != http.StatusOK {
+		if res := c.call(op, p+"?limit=1", a.tokenFor(op), nil); res.Status != http.StatusOK {
 			t.Errorf("%s %s?limit=1: %d %.200s", op.Method, p, res.Status, res.Body)
 		}
 	}

@@ -238,10 +238,7 @@ func (c *contract) badInput(a *fixture) {
 		if op.RequestBody.Required {
 			bodies = append(bodies, struct{ name, contentType, body string }{"empty body", "application/json", ""})
 		}
-		tok := ""
-		if op.Secured() {
-			tok = a.token
-		}
+		tok := a.tokenFor(op)
 		p := concrete(t, op, a)[0]
 		for _, b := range bodies {
 			res := c.raw(op.Method, p, tok, b.contentType, b.body)

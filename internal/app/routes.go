@@ -62,7 +62,12 @@ func (m *Main) wire(ctx context.Context) error {
 	if err := m.wireInsights(ctx); err != nil {
 		return err
 	}
-	// Changelog, policy-change notices and policy pages: after auth (the sign-up hook).
+	// The admin area: after every feature whose figures or actions it uses.
+	if err := m.wireAdmin(ctx); err != nil {
+		return err
+	}
+	// Changelog, policy-change notices and policy pages: after auth (the sign-up hook), and
+	// after the admin area, whose audit log records its admin actions.
 	if err := m.wireChangelog(ctx); err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"log/slog"
 
 	"myally.app/ally/internal/changelog"
 	"myally.app/ally/internal/jobs"
@@ -16,7 +15,7 @@ func (m *Main) wireChangelog(ctx context.Context) error {
 		DB:             m.DB,
 		Queue:          func() *jobs.Queue { return m.Jobs },
 		Mail:           m.Mail,
-		Audit:          logAuditor{m.Logger},
+		Audit:          m.Admin,
 		PublicURL:      m.Mail.PublicURL(),
 		NoticeDays:     m.Config.PolicyNoticeDays,
 		OperatorName:   m.Config.OperatorName,
@@ -26,14 +25,5 @@ func (m *Main) wireChangelog(ctx context.Context) error {
 	m.Changelog.Register(m.Workers)
 	m.Changelog.Routes(m.Mux, m.Auth.RequireAdmin)
 	m.Auth.OnSignup(m.Changelog.RecordAcceptance)
-	return nil
-}
-
-// logAuditor writes admin actions to the log (action, target and actor ids only) until
-// the admin area's audit log takes them.
-type logAuditor struct{ logger *slog.Logger }
-
-func (a logAuditor) RecordAudit(ctx context.Context, actorID, action, targetType, targetID string, details map[string]any) error {
-	a.logger.Info("admin action", "actor_id", actorID, "action", action, "target_type", targetType, "target_id", targetID)
 	return nil
 }

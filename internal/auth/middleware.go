@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -60,13 +61,22 @@ func (s *Service) RequireVerified(next http.Handler) http.Handler {
 	}))
 }
 
-// RequireAdmin is Require for the admin area: other users get 403 forbidden.
+// RequireAdmin is Require for the admin area (ACC-9): a signed-in user without the admin
+// role gets 404 not_found, the same answer as for an id that is not theirs, so the area
+// does not announce itself. A suspended or deleted admin is refused by Require.
 func (s *Service) RequireAdmin(next http.Handler) http.Handler {
 	return s.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p, _ := FromContext(r.Context()); !p.IsAdmin() {
-			httpx.Error(w, r, errs.E(errs.Forbidden, "this area is for administrators"))
+			httpx.Error(w, r, errs.NotFoundf("no such endpoint"))
 			return
 		}
 		next.ServeHTTP(w, r)
 	}))
+}
+
+// AuthenticateSession checks that sessionID is a live session of userID's active account
+// and returns its Principal, as a bearer token naming it would (the admin job-queue
+// cookie is bound to a session this way, so signing out or suspending applies at once).
+func (s *Service) AuthenticateSession(ctx context.Context, userID, sessionID string) (Principal, error) {
+	return s.lookupSession(ctx, userID, sessionID)
 }

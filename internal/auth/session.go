@@ -84,15 +84,23 @@ func (s *Service) authenticate(ctx context.Context, raw string) (Principal, erro
 	if err != nil {
 		return Principal{}, unauth(err)
 	}
+	return s.lookupSession(ctx, c.Subject, c.SessionID)
+}
+
+// lookupSession returns the Principal of a live session of an active account.
+func (s *Service) lookupSession(ctx context.Context, subject, sessionID string) (Principal, error) {
+	unauth := func(cause error) error {
+		return errs.Wrap(cause, errs.Unauthenticated, "sign in again: your session is missing, expired or was signed out")
+	}
 	var (
 		userID, role, status      string
 		verified, revoked, delete sql.NullInt64
 		expires, lastSeen         int64
 	)
-	err = s.db.R.QueryRowContext(ctx, `SELECT s.user_id, s.expires_at, s.last_seen_at, s.revoked_at,
+	err := s.db.R.QueryRowContext(ctx, `SELECT s.user_id, s.expires_at, s.last_seen_at, s.revoked_at,
 			u.role, u.status, u.email_verified_at, u.deleted_at
 		FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.id = $1 AND s.user_id = $2`, c.SessionID, c.Subject).
+		WHERE s.id = $1 AND s.user_id = $2`, sessionID, subject).
 		Scan(&userID, &expires, &lastSeen, &revoked, &role, &status, &verified, &delete)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Principal{}, unauth(errors.New("no such session"))
@@ -110,11 +118,11 @@ func (s *Service) authenticate(ctx context.Context, raw string) (Principal, erro
 		return Principal{}, unauth(errors.New("account not active"))
 	}
 	if db.Millis(now)-lastSeen > lastSeenEvery.Milliseconds() {
-		if _, err := s.db.W.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE id = $2`, db.Millis(now), c.SessionID); err != nil {
+		if _, err := s.db.W.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE id = $2`, db.Millis(now), sessionID); err != nil {
 			s.logger.Warn("auth: update last seen", "error", err)
 		}
 	}
-	return Principal{UserID: userID, SessionID: c.SessionID, EmailVerified: verified.Valid, Role: role}, nil
+	return Principal{UserID: userID, SessionID: sessionID, EmailVerified: verified.Valid, Role: role}, nil
 }
 
 // revokeSessions revokes the user's live sessions inside tx, except keep (may be "").

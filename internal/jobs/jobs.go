@@ -43,7 +43,10 @@ type Queue struct {
 	// inserter inserts inside database/sql transactions.
 	inserter *river.Client[*sql.Tx]
 	// runner is the client that works jobs (nil for insert-only queues).
-	runner  runner
+	runner runner
+	// pgx is the working client on PostgreSQL (nil elsewhere); the job-queue UI reads
+	// through it.
+	pgx     *river.Client[pgx.Tx]
 	metrics *Metrics
 	stopSub func()
 	done    chan struct{}
@@ -105,6 +108,7 @@ func New(d *db.DB, o Options) (*Queue, error) {
 				return nil, fmt.Errorf("jobs: %w", err)
 			}
 			q.runner = c
+			q.pgx = c
 		}
 	}
 	return q, nil

@@ -32,6 +32,8 @@ type Proof struct {
 type account struct {
 	id, email, name, status, hash string
 	deletedAt, suspendedAt        sql.NullInt64
+	// reason is an administrator's reason for deleting the account (the email quotes it).
+	reason string
 }
 
 func (s *Service) accountBy(ctx context.Context, q interface {
@@ -85,9 +87,31 @@ func (s *Service) DeleteAccount(ctx context.Context, userID string, p Proof) (ti
 	if err := s.checkProof(ctx, a, p); err != nil {
 		return time.Time{}, err
 	}
+	return s.disable(ctx, a, deletionScheduled, nil)
+}
+
+// DeleteByOperator is the same deletion as DeleteAccount, asked for by an administrator
+// (a child's account, abuse): no re-authentication, the reason goes into the email the
+// user receives, and also runs inside the deletion's transaction (the admin audit
+// record), so the deletion and its record commit together. The account can be
+// recovered within the grace period like any other; a suspended account comes back
+// suspended.
+func (s *Service) DeleteByOperator(ctx context.Context, userID, reason string, also func(ctx context.Context, tx *sql.Tx) error) (time.Time, error) {
+	a, err := s.accountBy(ctx, s.db.R, "id", userID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	a.reason = reason
+	return s.disable(ctx, a, deletionByOperator, also)
+}
+
+// disable marks the account deleted, revokes every session, runs the deletion hooks and
+// also, and queues the email of kind, in one transaction.
+func (s *Service) disable(ctx context.Context, a account, kind string, also func(ctx context.Context, tx *sql.Tx) error) (time.Time, error) {
+	userID := a.id
 	now := s.now()
 	until := now.Add(s.grace)
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if err := s.accounts.MarkDeleted(ctx, tx, userID, now); err != nil {
 			return err
 		}
@@ -97,11 +121,16 @@ func (s *Service) DeleteAccount(ctx context.Context, userID string, p Proof) (ti
 		if err := s.runHooks(ctx, tx, &s.onDelete, userID); err != nil {
 			return fmt.Errorf("privacy: deletion hook: %w", err)
 		}
-		return s.notify(ctx, tx, a, deletionScheduled, until)
+		if also != nil {
+			if err := also(ctx, tx); err != nil {
+				return err
+			}
+		}
+		return s.notify(ctx, tx, a, kind, until)
 	})
 	if err != nil {
 		return time.Time{}, err
 	}
-	s.logger.Info("account deleted; purge scheduled", "user_id", userID, "purge_after", until.Format(time.RFC3339))
+	s.logger.Info("account deleted; purge scheduled", "user_id", userID, "purge_after", until.Format(time.RFC3339), "by_operator", kind == deletionByOperator)
 	return until, nil
 }

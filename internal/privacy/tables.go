@@ -87,6 +87,15 @@ var Tables = []Table{
 	SystemTable("river_notification", "job-queue wake-up notices on SQLite (kinds and queue names only)"),
 	SystemTable("river_queue", "job-queue names and their paused state"),
 
+	// The admin audit log (internal/admin): who did what to which account and when, kept 12
+	// months. It names accounts by id only; the purge deletes the rows naming the user, as
+	// actor or target, so a purged account's id is left nowhere.
+	SystemTable("admin_audit", "administrators' actions (actor id, action, target id, the reason given), kept 12 months; no user content, and the purge deletes the rows naming the purged account",
+		Mentions(map[db.Dialect]string{
+			db.SQLite:   `actor_id = $1 OR target_id = $1`,
+			db.Postgres: `actor_id = $1 OR target_id = $1`,
+		})),
+
 	// Built-in HTTPS (internal/tlsx).
 	SystemTable("tls_certificates", "the ACME certificate cache: the server's account key and each configured domain's key and certificate; no user data"),
 }

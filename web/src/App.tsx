@@ -9,22 +9,17 @@ import { Reset } from "./pages/Reset";
 import { SignIn } from "./pages/SignIn";
 import { SignUp } from "./pages/SignUp";
 import { Verify } from "./pages/Verify";
-import { PrivacyPage, TermsPage } from "./changelog/PolicyPage";
-import { WhatsNew } from "./changelog/WhatsNew";
 import { match, navigate, useLocation } from "./router";
 import { useSession } from "./session";
 
 const Settings = lazy(() => import("./settings/Settings"));
-const ChangelogEditor = lazy(() => import("./admin/ChangelogEditor"));
+const Admin = lazy(() => import("./admin/Admin"));
 
 /** Pages anyone may open, signed in or not. */
 const publicPages: Record<string, ComponentType> = {
   "/verify-email": Verify,
   "/reset-password": Reset,
   "/pricing": Pricing,
-  "/privacy": PrivacyPage,
-  "/terms": TermsPage,
-  "/whats-new": WhatsNew,
 };
 
 /** Pages for signed-out visitors; a signed-in person is sent to the app. */
@@ -52,15 +47,15 @@ export function App() {
   if (user === null) return Guest ? <Guest /> : <Spinner />;
   if (Guest) return <Spinner />;
 
-  if (path === "/admin/changelog")
-    return (
-      <main className="admin-page">
-        <Suspense fallback={<Spinner />}>
-          <ChangelogEditor />
-        </Suspense>
-      </main>
-    );
   const settings = match("/settings/:section", path) ?? (path === "/settings" ? { section: "profile" } : null);
+  const admin = user.role === "admin" ? (match("/admin/:section", path) ?? (path === "/admin" ? { section: "users" } : null)) : null;
+  if (admin) {
+    return (
+      <Suspense fallback={<Spinner />}>
+        <Admin section={admin.section} />
+      </Suspense>
+    );
+  }
   return (
     <ConversationsProvider>
       {settings ? (

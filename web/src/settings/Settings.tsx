@@ -7,7 +7,7 @@ import { sections } from "./sections";
 
 /** Settings is the account area: a list of sections and the open one. */
 export default function Settings({ section }: { section: string }) {
-  const { signOut } = useSession();
+  const { signOut, user } = useSession();
   const current = sections.find((s) => s.id === section);
   useEffect(() => {
     document.title = `${current?.title ?? "Settings"} · Settings · Ally`;
@@ -32,6 +32,11 @@ export default function Settings({ section }: { section: string }) {
               </li>
             ))}
           </ul>
+          {user?.role === "admin" && (
+            <Link href="/admin/users" className="admin-link">
+              Admin area
+            </Link>
+          )}
           <button type="button" className="btn btn-ghost signout" onClick={() => signOut()}>
             <IconLogout size={16} /> Sign out
           </button>
