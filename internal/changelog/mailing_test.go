@@ -201,8 +201,29 @@ func TestPolicyNoticesGoOnceAcrossRetriesAndInstances(t *testing.T) {
 			t.Fatalf("%d finished batches still name account ids", n)
 		}
 		p, err := a.Changelog.Progress(ctx, e.ID)
-		if err != nil || p.Total != users || p.Queued != users || p.BatchesDone != 4 {
+		if err != nil || p.Total != users || p.Queued != users || p.BatchesDone != 4 || p.Sent != 0 || p.Pending != users {
 			t.Fatalf("progress: %+v %v", p, err)
+		}
+		// One delivery gives up, one is delivered, one is gone from the outbox after its
+		// delivery (kept 30 days): the admin sees them as failed, sent, sent.
+		var mails []string
+		rows, err := a.DB.R.QueryContext(ctx, `SELECT mail_id FROM policy_notices WHERE entry_id = $1 ORDER BY mail_id LIMIT 3`, e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id string
+			_ = rows.Scan(&id)
+			mails = append(mails, id)
+		}
+		rows.Close()
+		for i, q := range []string{`UPDATE mail_outbox SET status = 'failed' WHERE id = $1`, `UPDATE mail_outbox SET status = 'delivered' WHERE id = $1`, `DELETE FROM mail_outbox WHERE id = $1`} {
+			if _, err := a.DB.W.ExecContext(ctx, q, mails[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if p, err = a.Changelog.Progress(ctx, e.ID); err != nil || p.Failed != 1 || p.Sent != 2 || p.Pending != users-3 {
+			t.Fatalf("progress after deliveries: %+v %v", p, err)
 		}
 	})
 }
