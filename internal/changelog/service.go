@@ -95,7 +95,7 @@ func (s *Service) now() time.Time {
 }
 
 // record writes an admin action to the audit log. An action without an actor was made on
-// the command line (ally changelog publish), and says so.
+// the command line (ally changelog publish): its actor is "cli", and its details say so.
 func (s *Service) record(ctx context.Context, actorID, action, targetType, targetID string, details map[string]any) error {
 	a := s.audit.Load()
 	if a == nil || *a == nil {
@@ -106,6 +106,7 @@ func (s *Service) record(ctx context.Context, actorID, action, targetType, targe
 			details = map[string]any{}
 		}
 		details["via"] = "cli"
+		actorID = "cli"
 	}
 	return (*a).RecordAudit(ctx, actorID, action, targetType, targetID, details)
 }
