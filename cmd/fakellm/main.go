@@ -23,6 +23,10 @@
 //     'remember' (and 'that')>"}, stop reason tool_use. This exercises the chat layer's
 //     tool loop end to end: the next request carries the tool result and gets the
 //     confirmation above.
+//   - If the message opens with "<first_exchange>" (Ally asking the small model for a
+//     conversation's title), the reply is a title made of the first four words of more
+//     than three letters of the person's message, the first capitalised
+//     (llmtest.TitleFor).
 //   - Otherwise the reply is "You said: <the start of the message>" padded with filler
 //     text to -words words.
 //

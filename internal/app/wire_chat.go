@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"myally.app/ally/internal/chat"
+	"myally.app/ally/internal/jobs"
 	"myally.app/ally/internal/llm"
 )
 
@@ -35,8 +36,10 @@ func (m *Main) wireChat(ctx context.Context) error {
 		RequireUser:     m.Auth.Require,
 		RequireVerified: m.Auth.RequireVerified,
 		StreamContext:   m.StreamContext(),
+		Queue:           func() *jobs.Queue { return m.Jobs },
 	})
 	m.Chat.Register(m.Mux)
+	m.Chat.RegisterJobs(m.Workers)
 	// Only a serving instance recovers and sweeps replies: a CLI command opening the
 	// same SQLite database must not take a running server's replies for orphans.
 	m.OnStart(func(ctx context.Context) error {

@@ -35,7 +35,7 @@ func TestCurrentTimeInTheUsersTimezone(t *testing.T) {
 			t.Fatalf("current_time result = %+v", res)
 		}
 		// The model got the result back, answering the call.
-		reqs := fake.Requests(llmtest.Anthropic)
+		reqs := fake.TurnRequests(llmtest.Anthropic)
 		if !strings.Contains(string(reqs[len(reqs)-1].Body), "Asia/Tokyo") {
 			t.Fatal("the tool result did not reach the model")
 		}
@@ -60,7 +60,7 @@ func TestStepLimit(t *testing.T) {
 		if st.end() != chat.StatusFailed || e.Code != "step_limit" {
 			t.Fatalf("status %s, error %q", st.end(), e.Code)
 		}
-		if n := len(fake.Requests(llmtest.Anthropic)); n != 2 {
+		if n := len(fake.TurnRequests(llmtest.Anthropic)); n != 2 {
 			t.Fatalf("%d model calls, want 2", n)
 		}
 		ms := messages(t, s, token, conv)
@@ -93,7 +93,7 @@ func TestPromptCacheBreakpoints(t *testing.T) {
 				Content []block `json:"content"`
 			} `json:"messages"`
 		}
-		reqs := fake.Requests(llmtest.Anthropic)
+		reqs := fake.TurnRequests(llmtest.Anthropic)
 		var one, two request
 		if err := reqs[0].JSON(&one); err != nil {
 			t.Fatal(err)

@@ -143,9 +143,9 @@ func BenchmarkTurnCost(b *testing.B) {
 			seedMessages(b, s, userID, conv, earlier)
 			// The first turn folds what the budget cannot hold into the stored summary
 			// (in a conversation that grew turn by turn, this happened along the way).
-			before := len(fake.Requests(llmtest.Anthropic))
+			before := len(fake.TurnRequests(llmtest.Anthropic))
 			benchSend(b, s, token, conv, "catch up")
-			catchUp := len(fake.Requests(llmtest.Anthropic)) - before - 1
+			catchUp := len(fake.TurnRequests(llmtest.Anthropic)) - before - 1
 			b.ResetTimer()
 			var input int64
 			for i := 0; i < b.N; i++ {

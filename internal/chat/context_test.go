@@ -25,11 +25,11 @@ func TestLongConversationCostStaysFlat(t *testing.T) {
 			if st := send(t, s, token, conv, msg); st.end() != chat.StatusComplete {
 				t.Fatalf("turn %d: %s", i, st.end())
 			}
-			reqs := fake.Requests(llmtest.Anthropic)
+			reqs := fake.TurnRequests(llmtest.Anthropic)
 			sizes = append(sizes, len(reqs[len(reqs)-1].Body))
 		}
 		var main, summaries []string
-		for _, r := range fake.Requests(llmtest.Anthropic) {
+		for _, r := range fake.TurnRequests(llmtest.Anthropic) {
 			if b := string(r.Body); strings.Contains(b, "running summary") {
 				summaries = append(summaries, b)
 			} else {

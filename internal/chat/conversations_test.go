@@ -92,51 +92,6 @@ func TestConversations(t *testing.T) {
 	})
 }
 
-func TestRegenerateAndEdit(t *testing.T) {
-	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
-		fake := llmtest.Start(t)
-		s := start(t, tg, fake)
-		_, token := user(t, s)
-		conv := newConversation(t, s, token)
-		send(t, s, token, conv, "first question")
-		first := send(t, s, token, conv, "second question")
-		oldReply := startIDOf(t, first)
-
-		fake.Script(llmtest.Anthropic, llmtest.Reply{Text: "A better answer."})
-		st, res := open(t, s, "POST", "/api/v1/conversations/"+conv+"/regenerate", token, nil)
-		if res != nil {
-			t.Fatalf("regenerate: %d %s", res.Status, res.Body)
-		}
-		st.rest()
-		ms := messages(t, s, token, conv)
-		if len(ms) != 4 || ms[3].Content != "A better answer." || ms[3].ID == oldReply {
-			t.Fatalf("after regenerate: %+v", ms)
-		}
-
-		// Only the last user message can be edited; the edit replaces its reply.
-		if res := s.Do("POST", "/api/v1/messages/"+ms[0].ID+"/edit", token, map[string]string{"content": "x"}); res.Status != http.StatusConflict {
-			t.Fatalf("editing an older message: %d %s", res.Status, res.Body)
-		}
-		if res := s.Do("POST", "/api/v1/messages/"+ms[3].ID+"/edit", token, map[string]string{"content": "x"}); res.Status != http.StatusBadRequest {
-			t.Fatalf("editing a reply: %d %s", res.Status, res.Body)
-		}
-		st, res = open(t, s, "POST", "/api/v1/messages/"+ms[2].ID+"/edit", token, map[string]string{"content": "second question, rephrased"})
-		if res != nil {
-			t.Fatalf("edit: %d %s", res.Status, res.Body)
-		}
-		st.rest()
-		ms = messages(t, s, token, conv)
-		if len(ms) != 4 || ms[2].Content != "second question, rephrased" || ms[3].Content != st.text() {
-			t.Fatalf("after edit: %+v", ms)
-		}
-		// The model saw the edited text, not the old one.
-		reqs := fake.Requests(llmtest.Anthropic)
-		if last := string(reqs[len(reqs)-1].Body); !contains(last, "rephrased") || contains(last, "A better answer.") {
-			t.Fatalf("the edited turn's request: %s", last)
-		}
-	})
-}
-
 func TestFeedbackAndPreferences(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		fake := llmtest.Start(t)
@@ -201,7 +156,7 @@ func TestFeedbackAndPreferences(t *testing.T) {
 			t.Fatalf("preferences after refused updates = %+v", p)
 		}
 		send(t, s, token, conv, "bonjour")
-		reqs := fake.Requests(llmtest.Anthropic)
+		reqs := fake.TurnRequests(llmtest.Anthropic)
 		if last := string(reqs[len(reqs)-1].Body); !contains(last, "Juno") || !contains(last, "Answer in French") || !contains(last, "Warm, no emoji.") {
 			t.Fatalf("preferences are not in the context: %s", last)
 		}

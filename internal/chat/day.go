@@ -131,8 +131,8 @@ func (s *Store) Day(ctx context.Context, userID string, from, to time.Time) (Day
 
 func (s *Store) dayFeedback(ctx context.Context, userID string, from, to time.Time) ([]DayFeedback, error) {
 	rows, err := s.db.R.QueryContext(ctx, `SELECT f.message_id, m.conversation_id, f.rating, f.reason, f.created_at, m.content,
-			COALESCE((SELECT p.content FROM messages p WHERE p.conversation_id = m.conversation_id AND p.seq < m.seq
-				AND p.role = 'user' ORDER BY p.seq DESC LIMIT 1), '')
+			COALESCE((SELECT p.content FROM messages p WHERE p.conversation_id = m.conversation_id AND p.id = m.parent_id
+				AND p.role = 'user'), '')
 		FROM message_feedback f JOIN messages m ON m.id = f.message_id
 		WHERE f.user_id = $1 AND m.user_id = $1 AND f.created_at >= $2 AND f.created_at < $3
 		ORDER BY f.id LIMIT $4`, userID, db.Millis(from), db.Millis(to), dayMaxFeedback)

@@ -32,14 +32,68 @@ func (s *Service) sendMessage(w http.ResponseWriter, r *http.Request) {
 	s.startTurn(w, r, turnInput{kind: turnSend, userID: s.userID(r), convID: r.PathValue("id"), content: content})
 }
 
-// regenerate handles POST /api/v1/conversations/{id}/regenerate: it replaces the last
-// reply with a new one and streams it.
+// regenerate handles POST /api/v1/conversations/{id}/regenerate: it writes another
+// version of the last reply of the branch shown (the earlier ones stay) and streams it.
 func (s *Service) regenerate(w http.ResponseWriter, r *http.Request) {
 	s.startTurn(w, r, turnInput{kind: turnRegenerate, userID: s.userID(r), convID: r.PathValue("id")})
 }
 
-// editMessage handles POST /api/v1/messages/{id}/edit: it changes the user's last message,
-// replaces the reply that followed it and streams the new reply.
+// regenerateMessage handles POST /api/v1/messages/{id}/regenerate: it writes another
+// version of a reply (id: the reply, or the user message it answers), beside the earlier
+// ones, shows it and streams it.
+func (s *Service) regenerateMessage(w http.ResponseWriter, r *http.Request) {
+	userID := s.userID(r)
+	m, err := s.store.Message(r.Context(), userID, r.PathValue("id"))
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	answer := m.ID
+	if m.Role == RoleAssistant {
+		answer = m.ParentID
+	}
+	if answer == "" {
+		httpx.Error(w, r, errs.E(errs.Conflict, "there is no message to answer yet"))
+		return
+	}
+	s.startTurn(w, r, turnInput{kind: turnRegenerate, userID: userID, convID: m.ConversationID, answerID: answer})
+}
+
+// branchInput is the body of PUT /api/v1/conversations/{id}/branch.
+type branchInput struct {
+	MessageID string `json:"message_id"`
+}
+
+// showBranch handles PUT /api/v1/conversations/{id}/branch {message_id}: the conversation
+// shows the version message_id (and the branch below it shown last), here and on every
+// device, and the model reads that branch from the next turn. It answers the branch
+// shown (its latest 100 messages), as GET …/messages does.
+func (s *Service) showBranch(w http.ResponseWriter, r *http.Request) {
+	var in branchInput
+	if err := httpx.Decode(r, &in); err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	if in.MessageID == "" {
+		httpx.Error(w, r, errs.InvalidField("message_id", "message_id is required"))
+		return
+	}
+	userID, id := s.userID(r), r.PathValue("id")
+	if _, err := s.store.ShowVersion(r.Context(), userID, id, in.MessageID); err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	page, err := s.store.Messages(r.Context(), userID, id, "", 100)
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, page)
+}
+
+// editMessage handles POST /api/v1/messages/{id}/edit: it adds a changed version of any
+// of the user's messages beside it (the earlier version and what followed it stay), shows
+// that branch and streams the new reply.
 func (s *Service) editMessage(w http.ResponseWriter, r *http.Request) {
 	userID := s.userID(r)
 	m, err := s.store.Message(r.Context(), userID, r.PathValue("id"))

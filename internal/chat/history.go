@@ -21,15 +21,25 @@ type window struct {
 	overflow bool
 }
 
-// recentMessages reads a conversation's messages after seq after, newest first, until the
-// budget is spent (or, with turns > 0, that many user messages are read), skipping the
-// reply being generated. It reads only what it keeps, so its cost does not depend on the
-// conversation's length.
-func (s *Store) recentMessages(ctx context.Context, userID, convID string, after int64, skipID string, budget, turns int) (*window, error) {
-	rows, err := s.db.R.QueryContext(ctx, `SELECT `+messageColumns+`,
+// branchFrom is the walk up a branch: the message $3 of conversation $2 (of user $1) and
+// its ancestors, nearest first (depth 0 is the message itself), at most $4 of them,
+// stopping below seq $5. A branch's seqs fall as it goes up (a message is stored after
+// the one it follows).
+const branchFrom = `WITH RECURSIVE branch(bid, depth) AS (
+		SELECT id, 0 FROM messages WHERE user_id = $1 AND conversation_id = $2 AND id = $3
+		UNION ALL
+		SELECT m.parent_id, b.depth + 1 FROM branch b JOIN messages m ON m.id = b.bid
+		WHERE m.parent_id IS NOT NULL AND m.seq > $5 AND b.depth + 1 < $4
+	)`
+
+// recentMessages reads the branch ending at message fromID after seq after, newest first,
+// until the budget is spent (or, with turns > 0, that many user messages are read). It
+// reads only what it keeps, so its cost does not depend on the conversation's length.
+func (s *Store) recentMessages(ctx context.Context, userID, convID, fromID string, after int64, budget, turns int) (*window, error) {
+	rows, err := s.db.R.QueryContext(ctx, branchFrom+` SELECT `+messageColumns+`,
 		(SELECT COALESCE(SUM(LENGTH(st.input) + LENGTH(st.result)), 0) FROM message_steps st WHERE st.message_id = messages.id)
-		FROM messages WHERE user_id = $1 AND conversation_id = $2 AND seq > $3 AND id <> $4 ORDER BY seq DESC`,
-		userID, convID, after, skipID)
+		FROM branch JOIN messages ON messages.id = branch.bid WHERE messages.seq > $5 ORDER BY branch.depth`,
+		userID, convID, fromID, 1<<30, after)
 	if err != nil {
 		return nil, fmt.Errorf("chat: read history: %w", err)
 	}
@@ -64,6 +74,17 @@ func (s *Store) recentMessages(ctx context.Context, userID, convID string, after
 	return w, nil
 }
 
+// onBranch reports whether message id is on the branch ending at message fromID.
+func (s *Store) onBranch(ctx context.Context, userID, convID, fromID, id string) (bool, error) {
+	var n int
+	err := s.db.R.QueryRowContext(ctx, branchFrom+` SELECT COUNT(*) FROM branch WHERE bid = $6`,
+		userID, convID, fromID, 1<<30, 0, id).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("chat: read history: %w", err)
+	}
+	return n > 0, nil
+}
+
 // scanPlus scans a message row followed by extra columns.
 type scanPlus struct {
 	row   interface{ Scan(...any) error }
@@ -72,11 +93,12 @@ type scanPlus struct {
 
 func (p scanPlus) Scan(dest ...any) error { return p.row.Scan(append(dest, p.extra)...) }
 
-// messagesBetween returns the messages with after < seq < before, oldest first, up to a
-// token cap (at least one message).
-func (s *Store) messagesBetween(ctx context.Context, userID, convID string, after, before int64, capTokens int) ([]*Message, error) {
-	rows, err := s.db.R.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages
-		WHERE user_id = $1 AND conversation_id = $2 AND seq > $3 AND seq < $4 ORDER BY seq`, userID, convID, after, before)
+// messagesBetween returns the messages of the branch ending at message fromID with
+// after < seq (fromID included), oldest first, up to a token cap (at least one message).
+func (s *Store) messagesBetween(ctx context.Context, userID, convID, fromID string, after int64, capTokens int) ([]*Message, error) {
+	rows, err := s.db.R.QueryContext(ctx, branchFrom+` SELECT `+messageColumns+`
+		FROM branch JOIN messages ON messages.id = branch.bid WHERE messages.seq > $5 ORDER BY branch.depth DESC`,
+		userID, convID, fromID, 1<<30, after)
 	if err != nil {
 		return nil, fmt.Errorf("chat: read history: %w", err)
 	}

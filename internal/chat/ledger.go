@@ -67,6 +67,14 @@ func (l UsageLedger) ForgetConversation(ctx context.Context, tx *sql.Tx, userID,
 	return l.Usage.ForgetConversation(ctx, tx, userID, convID)
 }
 
+// RecordBackground records a model call made for the user on Ally's own initiative
+// (titling a conversation) as background usage: shown with its label, outside the quota.
+func (l UsageLedger) RecordBackground(ctx context.Context, c ModelCall, purpose string) error {
+	return l.Usage.RecordBackground(ctx, usage.BackgroundCall{UserID: c.UserID, Purpose: purpose, Provider: c.Provider, Model: c.Model,
+		Input: c.Usage.InputTokens, Output: c.Usage.OutputTokens, CacheRead: c.Usage.CacheReadTokens, CacheWrite: c.Usage.CacheWriteTokens,
+		Day: c.At.In(c.Loc).Format("2006-01-02"), At: c.At})
+}
+
 // FallbackAllowed says whether the plan's daily fallback allowance has room.
 func (l UsageLedger) FallbackAllowed(ctx context.Context, userID string, loc *time.Location) (bool, error) {
 	return l.Usage.FallbackAllowed(ctx, userID, loc)

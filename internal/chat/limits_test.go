@@ -20,7 +20,7 @@ func TestEveryRouteAsAnotherUser(t *testing.T) {
 		send(t, s, owner, conv, "my private question")
 		ms := messages(t, s, owner, conv)
 		userMsg, reply := ms[0].ID, ms[1].ID
-		requests := fake.Requests(llmtest.Anthropic)
+		requests := fake.TurnRequests(llmtest.Anthropic)
 
 		routes := []struct {
 			method, path string
@@ -55,7 +55,7 @@ func TestEveryRouteAsAnotherUser(t *testing.T) {
 		if len(after) != 2 || after[0].Content != "my private question" || after[1].Feedback != nil {
 			t.Errorf("the owner's conversation changed: %+v", after)
 		}
-		if len(fake.Requests(llmtest.Anthropic)) != len(requests) {
+		if len(fake.TurnRequests(llmtest.Anthropic)) != len(requests) {
 			t.Error("another user's request reached the model")
 		}
 		// Without a token: 401.
@@ -159,7 +159,7 @@ func TestFallbackRefusedWhenTheAllowanceIsSpent(t *testing.T) {
 		if st.end() != chat.StatusFailed || e.Code != "quota_exceeded" {
 			t.Fatalf("status %s, error %q", st.end(), e.Code)
 		}
-		if n := len(fake.Requests(llmtest.OpenAI)); n != 0 {
+		if n := len(fake.TurnRequests(llmtest.OpenAI)); n != 0 {
 			t.Fatalf("the fallback was called %d times", n)
 		}
 		ms := messages(t, s, token, conv)

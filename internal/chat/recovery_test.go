@@ -124,7 +124,7 @@ func TestGracefulShutdown(t *testing.T) {
 		finishing := startID(t, a)
 		a.close()
 		// The scripted replies go out in order: the short one must be taken first.
-		eventually(t, "the first reply to reach the model", func() bool { return len(fake.Requests(llmtest.Anthropic)) >= 1 })
+		eventually(t, "the first reply to reach the model", func() bool { return len(fake.TurnRequests(llmtest.Anthropic)) >= 1 })
 		b, _ := open(t, s, "POST", "/api/v1/conversations/"+c2+"/messages", token, map[string]string{"content": "long"})
 		cut := startID(t, b)
 		b.until("delta")

@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+
+	"github.com/riverqueue/river"
 	"sync/atomic"
 	"time"
 
 	"myally.app/ally/internal/auth"
 	"myally.app/ally/internal/config"
 	"myally.app/ally/internal/db"
+	"myally.app/ally/internal/jobs"
 	"myally.app/ally/internal/llm"
 	"myally.app/ally/internal/memory"
 )
@@ -52,6 +55,9 @@ type Ledger interface {
 	// ForgetConversation removes a deleted conversation's usage totals and its name from
 	// the ledger, in tx (the deletion's transaction); the day's totals stay.
 	ForgetConversation(ctx context.Context, tx *sql.Tx, userID, convID string) error
+	// RecordBackground records a call made on Ally's own initiative (a conversation's
+	// title) under its purpose: shown to the user, not counted against the chat quota.
+	RecordBackground(ctx context.Context, c ModelCall, purpose string) error
 	// FallbackAllowed says whether the user may be served by a fallback provider now.
 	FallbackAllowed(ctx context.Context, userID string, loc *time.Location) (bool, error)
 	// MemoryLimits are the user's memory quotas from their plan.
@@ -105,6 +111,9 @@ type Deps struct {
 	// for sending).
 	RequireUser     func(http.Handler) http.Handler
 	RequireVerified func(http.Handler) http.Handler
+	// Queue is the job queue (the small model's titles run as jobs); nil: conversations
+	// keep the start of their first message as title.
+	Queue func() *jobs.Queue
 	// StreamContext is the server's long-lived context (values only: replies are stopped
 	// by the service itself at shutdown, so they get until the shutdown deadline).
 	StreamContext context.Context
@@ -155,6 +164,12 @@ func New(d Deps) *Service {
 		base: context.WithoutCancel(d.StreamContext), writeTimeout: defaultWriteTimeout,
 	}
 	s.store.ledger = d.Ledger
+	if d.Queue != nil {
+		s.store.enqueue = func(ctx context.Context, tx *sql.Tx, args river.JobArgs) error {
+			_, err := d.Queue().Insert(ctx, tx, args, nil)
+			return err
+		}
+	}
 	s.store.instance = newID()
 	s.runs.init()
 	s.RegisterTool(currentTimeTool{now: d.Now})
@@ -190,6 +205,8 @@ func (s *Service) Register(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/conversations/{id}/stream", user(s.reattach))
 	mux.Handle("GET /api/v1/messages/{id}", user(s.getMessage))
 	mux.Handle("POST /api/v1/messages/{id}/edit", verified(s.editMessage))
+	mux.Handle("POST /api/v1/messages/{id}/regenerate", verified(s.regenerateMessage))
+	mux.Handle("PUT /api/v1/conversations/{id}/branch", user(s.showBranch))
 	mux.Handle("POST /api/v1/messages/{id}/stop", user(s.stopMessage))
 	mux.Handle("PUT /api/v1/messages/{id}/feedback", user(s.putFeedback))
 	mux.Handle("DELETE /api/v1/messages/{id}/feedback", user(s.deleteFeedback))

@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"myally.app/ally/internal/db"
 )
 
@@ -20,6 +22,8 @@ type Store struct {
 	// ledger, when set, takes part in the transactions that begin, save and end replies:
 	// reservations are made, progressed and settled with the reply's own state.
 	ledger Ledger
+	// enqueue, when set, inserts a job in tx (the title job of a first exchange).
+	enqueue func(ctx context.Context, tx *sql.Tx, args river.JobArgs) error
 	// instance identifies this process on the replies it generates (see Service.Recover).
 	instance string
 }

@@ -29,27 +29,46 @@ type Conversation struct {
 	// Channel is where the conversation is held besides the web: "" (the web only) or
 	// ChannelTelegram (a linked Telegram chat talks in it).
 	Channel string `json:"channel,omitempty"`
+	// LeafID is the last message of the branch shown (and sent to the model); switching
+	// versions changes it.
+	LeafID string `json:"leaf_id,omitempty"`
+	// TitlePending is set while the title is still the start of the first message and
+	// the small model is to title the conversation.
+	TitlePending bool `json:"title_pending"`
 
 	userID         string
 	summary        string
 	summaryThrough int64
+	// summaryThroughID is the last message the summary covers (see history).
+	summaryThroughID string
+	titleSource      string
 }
+
+// Where a conversation's title comes from (conversations.title_source).
+const (
+	titleAuto    = "auto"
+	titlePending = "pending"
+	titleModel   = "model"
+	titleUser    = "user"
+)
 
 // maxTitle bounds conversation titles (in characters).
 const maxTitle = 200
 
 const conversationColumns = `id, user_id, title, COALESCE(active_reply_id, ''), summary, summary_through,
-	input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, created_at, updated_at, COALESCE(unread_at, 0), channel`
+	input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, created_at, updated_at, COALESCE(unread_at, 0), channel,
+	COALESCE(leaf_id, ''), summary_through_id, title_source`
 
 func scanConversation(row interface{ Scan(...any) error }) (*Conversation, error) {
 	var c Conversation
 	var created, updated, unread int64
 	err := row.Scan(&c.ID, &c.userID, &c.Title, &c.ActiveReplyID, &c.summary, &c.summaryThrough,
 		&c.Usage.InputTokens, &c.Usage.OutputTokens, &c.Usage.CacheReadTokens, &c.Usage.CacheWriteTokens,
-		&created, &updated, &unread, &c.Channel)
+		&created, &updated, &unread, &c.Channel, &c.LeafID, &c.summaryThroughID, &c.titleSource)
 	if err != nil {
 		return nil, err
 	}
+	c.TitlePending = c.titleSource == titleAuto || c.titleSource == titlePending
 	c.CreatedAt, c.UpdatedAt, c.Unread = db.Time(created), db.Time(updated), unread != 0
 	return &c, nil
 }
@@ -102,7 +121,7 @@ func (s *Store) Conversation(ctx context.Context, userID, id string) (*Conversat
 
 // RenameConversation sets a conversation's title.
 func (s *Store) RenameConversation(ctx context.Context, userID, id, title string) (*Conversation, error) {
-	n, err := s.exec(ctx, `UPDATE conversations SET title = $3 WHERE user_id = $1 AND id = $2`, userID, id, title)
+	n, err := s.exec(ctx, `UPDATE conversations SET title = $3, title_source = 'user' WHERE user_id = $1 AND id = $2`, userID, id, title)
 	if err != nil {
 		return nil, fmt.Errorf("chat: rename conversation: %w", err)
 	}

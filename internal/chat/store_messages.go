@@ -30,12 +30,20 @@ const (
 
 // Message is a user message or an assistant reply.
 type Message struct {
-	ID             string        `json:"id"`
-	ConversationID string        `json:"conversation_id"`
-	Role           string        `json:"role"`
-	Content        string        `json:"content"`
-	Status         string        `json:"status"`
-	Error          *MessageError `json:"error,omitempty"`
+	ID             string `json:"id"`
+	ConversationID string `json:"conversation_id"`
+	// ParentID is the message this one follows on its branch ("" for a first message): a
+	// reply's user message, a user message's previous reply.
+	ParentID string `json:"parent_id"`
+	// SiblingIDs are the versions of this message (itself included), oldest first: the
+	// replies to the same user message, or the user messages after the same reply (edits).
+	// SiblingIndex is this message's place among them. Set on branch listings.
+	SiblingIDs   []string      `json:"sibling_ids,omitempty"`
+	SiblingIndex int           `json:"sibling_index"`
+	Role         string        `json:"role"`
+	Content      string        `json:"content"`
+	Status       string        `json:"status"`
+	Error        *MessageError `json:"error,omitempty"`
 	// Provider and Model produced an assistant reply; Fallback is set when the primary
 	// provider was unavailable.
 	Provider string      `json:"provider,omitempty"`
@@ -83,14 +91,14 @@ func (st Step) resultEvent() toolResultEvent {
 		WritesMemory: st.WritesMemory, Change: st.Change, Undo: st.Undo}
 }
 
-const messageColumns = `id, conversation_id, user_id, seq, role, content, status, error_code, error_message,
+const messageColumns = `id, conversation_id, user_id, COALESCE(parent_id, ''), seq, role, content, status, error_code, error_message,
 	provider, model, fallback, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, created_at, updated_at`
 
 func scanMessage(row interface{ Scan(...any) error }) (*Message, error) {
 	var m Message
 	var code, msg string
 	var created, updated int64
-	err := row.Scan(&m.ID, &m.ConversationID, &m.userID, &m.seq, &m.Role, &m.Content, &m.Status, &code, &msg,
+	err := row.Scan(&m.ID, &m.ConversationID, &m.userID, &m.ParentID, &m.seq, &m.Role, &m.Content, &m.Status, &code, &msg,
 		&m.Provider, &m.Model, &m.Fallback, &m.Usage.InputTokens, &m.Usage.OutputTokens,
 		&m.Usage.CacheReadTokens, &m.Usage.CacheWriteTokens, &created, &updated)
 	if err != nil {
@@ -120,33 +128,40 @@ func (s *Store) Message(ctx context.Context, userID, id string) (*Message, error
 	return m, nil
 }
 
-// MessagePage is a page of a conversation's messages in chronological order.
+// MessagePage is a page of the branch a conversation shows, in chronological order.
 type MessagePage struct {
 	Messages []*Message `json:"messages"`
 	// HasMore says there are earlier messages: ask again with before= the first id.
 	HasMore bool `json:"has_more"`
+	// LeafID is the last message of the branch shown.
+	LeafID string `json:"leaf_id"`
 }
 
-// Messages returns up to limit messages of a conversation, the latest ones (or those just
-// before the message beforeID), in chronological order.
+// Messages returns up to limit messages of the branch a conversation shows, the latest
+// ones (or those just before the message beforeID on it), in chronological order, each
+// with its versions (SiblingIDs).
 func (s *Store) Messages(ctx context.Context, userID, convID, beforeID string, limit int) (*MessagePage, error) {
-	if _, err := s.Conversation(ctx, userID, convID); err != nil {
+	c, err := s.Conversation(ctx, userID, convID)
+	if err != nil {
 		return nil, err
 	}
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
-	before := int64(1 << 62)
+	page := &MessagePage{Messages: []*Message{}, LeafID: c.LeafID}
+	from := c.LeafID
 	if beforeID != "" {
 		m, err := s.Message(ctx, userID, beforeID)
 		if err != nil || m.ConversationID != convID {
 			return nil, errs.InvalidField("before", "before must be the id of a message of this conversation")
 		}
-		before = m.seq
+		from = m.ParentID
 	}
-	rows, err := s.db.R.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages
-		WHERE user_id = $1 AND conversation_id = $2 AND seq < $3 ORDER BY seq DESC LIMIT $4`,
-		userID, convID, before, limit+1)
+	if from == "" {
+		return page, nil
+	}
+	rows, err := s.db.R.QueryContext(ctx, branchFrom+` SELECT `+messageColumns+`
+		FROM branch JOIN messages ON messages.id = branch.bid ORDER BY branch.depth`, userID, convID, from, limit+1, 0)
 	if err != nil {
 		return nil, fmt.Errorf("chat: list messages: %w", err)
 	}
@@ -163,7 +178,6 @@ func (s *Store) Messages(ctx context.Context, userID, convID, beforeID string, l
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("chat: list messages: %w", err)
 	}
-	page := &MessagePage{}
 	if len(ms) > limit {
 		ms, page.HasMore = ms[:limit], true
 	}
@@ -173,11 +187,112 @@ func (s *Store) Messages(ctx context.Context, userID, convID, beforeID string, l
 	if err := s.attach(ctx, userID, ms); err != nil {
 		return nil, err
 	}
-	page.Messages = ms
-	if page.Messages == nil {
-		page.Messages = []*Message{}
+	if err := s.siblings(ctx, userID, convID, ms); err != nil {
+		return nil, err
 	}
+	page.Messages = ms
 	return page, nil
+}
+
+// siblings sets the versions of each message: the messages that follow the same parent.
+func (s *Store) siblings(ctx context.Context, userID, convID string, ms []*Message) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	parents := map[string]bool{}
+	var args []any
+	roots := false
+	for _, m := range ms {
+		if m.ParentID == "" {
+			roots = true
+		} else if !parents[m.ParentID] {
+			parents[m.ParentID] = true
+			args = append(args, m.ParentID)
+		}
+	}
+	cond := "parent_id IS NULL"
+	if len(args) > 0 {
+		cond = "parent_id IN (" + inList(3, len(args)) + ")"
+		if roots {
+			cond = "(" + cond + " OR parent_id IS NULL)"
+		}
+	}
+	rows, err := s.db.R.QueryContext(ctx, `SELECT id, COALESCE(parent_id, '') FROM messages
+		WHERE user_id = $1 AND conversation_id = $2 AND `+cond+` ORDER BY seq`, append([]any{userID, convID}, args...)...)
+	if err != nil {
+		return fmt.Errorf("chat: read versions: %w", err)
+	}
+	defer rows.Close()
+	byParent := map[string][]string{}
+	for rows.Next() {
+		var id, parent string
+		if err := rows.Scan(&id, &parent); err != nil {
+			return fmt.Errorf("chat: read versions: %w", err)
+		}
+		byParent[parent] = append(byParent[parent], id)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("chat: read versions: %w", err)
+	}
+	for _, m := range ms {
+		m.SiblingIDs = byParent[m.ParentID]
+		for i, id := range m.SiblingIDs {
+			if id == m.ID {
+				m.SiblingIndex = i
+			}
+		}
+	}
+	return nil
+}
+
+// errBranchBusy refuses a switch of versions while a reply is being generated.
+var errBranchBusy = errs.E(errs.Conflict, "a reply is being generated in this conversation; wait for it or stop it before switching versions")
+
+// ShowVersion makes the conversation show the branch through message id: the branch
+// below it shown last (or, when none was, the one with the newest message), down to
+// its last message. It returns the new leaf.
+func (s *Store) ShowVersion(ctx context.Context, userID, convID, id string) (string, error) {
+	var leaf string
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var active string
+		err := tx.QueryRowContext(ctx, `SELECT COALESCE(active_reply_id, '') FROM conversations WHERE user_id = $1 AND id = $2`,
+			userID, convID).Scan(&active)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.NotFoundf("conversation not found")
+		}
+		if err != nil {
+			return err
+		}
+		if active != "" {
+			return errBranchBusy
+		}
+		err = tx.QueryRowContext(ctx, `WITH RECURSIVE below(bid) AS (
+				SELECT id FROM messages WHERE user_id = $1 AND conversation_id = $2 AND id = $3
+				UNION ALL
+				SELECT m.id FROM below b JOIN messages m ON m.conversation_id = $2 AND m.parent_id = b.bid
+			) SELECT messages.id FROM below JOIN messages ON messages.id = below.bid
+			WHERE NOT EXISTS (SELECT 1 FROM messages c WHERE c.conversation_id = $2 AND c.parent_id = messages.id)
+			ORDER BY COALESCE(messages.shown_at, 0) DESC, messages.seq DESC LIMIT 1`,
+			userID, convID, id).Scan(&leaf)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.InvalidField("message_id", "message_id must be the id of a message of this conversation")
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE messages SET shown_at = $3 WHERE user_id = $1 AND id = $2`, userID, leaf, db.Millis(s.now())); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE conversations SET leaf_id = $3 WHERE user_id = $1 AND id = $2`, userID, convID, leaf)
+		return err
+	})
+	if err != nil {
+		if _, ok := errs.As(err); ok {
+			return "", err
+		}
+		return "", fmt.Errorf("chat: show version: %w", err)
+	}
+	return leaf, nil
 }
 
 // attach loads the steps and current feedback of assistant messages.

@@ -111,6 +111,11 @@ func (s *Store) FinishReply(ctx context.Context, o replyOutcome) error {
 				return err
 			}
 		}
+		if o.status == StatusComplete {
+			if err := s.queueTitle(ctx, tx, o.userID, o.convID); err != nil {
+				return err
+			}
+		}
 		s.notifyReply(ctx, tx, o.replyID)
 		return nil
 	})
@@ -269,10 +274,11 @@ func scanIDs(rows *sql.Rows) ([]string, error) {
 	return ids, rows.Err()
 }
 
-// SaveSummary stores a conversation's summary of every message up to seq through.
-func (s *Store) SaveSummary(ctx context.Context, userID, convID, summary string, through int64) error {
-	_, err := s.exec(ctx, `UPDATE conversations SET summary = $3, summary_through = $4 WHERE user_id = $1 AND id = $2`,
-		userID, convID, summary, through)
+// SaveSummary stores a conversation's summary of its branch up to message throughID (at
+// seq through).
+func (s *Store) SaveSummary(ctx context.Context, userID, convID, summary string, through int64, throughID string) error {
+	_, err := s.exec(ctx, `UPDATE conversations SET summary = $3, summary_through = $4, summary_through_id = $5 WHERE user_id = $1 AND id = $2`,
+		userID, convID, summary, through, throughID)
 	if err != nil {
 		return fmt.Errorf("chat: save summary: %w", err)
 	}

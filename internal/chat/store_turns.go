@@ -15,11 +15,13 @@ import (
 type turnKind int
 
 const (
-	// turnSend adds a new user message.
+	// turnSend adds a new user message at the end of the branch shown.
 	turnSend turnKind = iota
-	// turnRegenerate replaces the last reply.
+	// turnRegenerate adds another reply (a version) to a user message; the earlier
+	// replies stay.
 	turnRegenerate
-	// turnEdit changes the last user message and replaces the reply that followed it.
+	// turnEdit adds a changed version of a user message beside it (a fork) and answers it;
+	// the earlier version and what followed it stay.
 	turnEdit
 )
 
@@ -31,6 +33,9 @@ type turnInput struct {
 	content string
 	// editID is the user message to change (turnEdit).
 	editID string
+	// answerID is the user message to answer again (turnRegenerate); empty: the last user
+	// message of the branch shown.
+	answerID string
 	// reserve, when set, reserves the turn's allowance once the conversation is claimed.
 	reserve ReserveFunc
 }
@@ -47,8 +52,8 @@ var errBusy = errs.E(errs.Conflict, "a reply is already being generated in this 
 
 // BeginTurn durably stores the user's side of a turn and an empty assistant reply in
 // status streaming, all in one transaction, and claims the conversation for that reply:
-// a conversation has at most one reply in progress, across all instances. A turn reads the
-// conversation: its unread mark goes.
+// a conversation has at most one reply in progress, across all instances. The new reply
+// ends the branch shown. A turn reads the conversation: its unread mark goes.
 func (s *Store) BeginTurn(ctx context.Context, in turnInput) (*turn, error) {
 	now := db.Millis(s.now())
 	t := &turn{replyID: newID()}
@@ -58,7 +63,8 @@ func (s *Store) BeginTurn(ctx context.Context, in turnInput) (*turn, error) {
 			title = autoTitle(in.content)
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE conversations SET active_reply_id = $3, updated_at = $4, unread_at = NULL,
-			title = CASE WHEN title = '' THEN $5 ELSE title END
+			title = CASE WHEN title = '' THEN $5 ELSE title END,
+			title_source = CASE WHEN title = '' AND $5 <> '' THEN 'auto' ELSE title_source END
 			WHERE user_id = $1 AND id = $2 AND active_reply_id IS NULL`, in.userID, in.convID, t.replyID, now, title)
 		if err != nil {
 			return err
@@ -70,57 +76,67 @@ func (s *Store) BeginTurn(ctx context.Context, in turnInput) (*turn, error) {
 			}
 			return errBusy
 		}
-		last, err := lastMessages(ctx, tx, in.userID, in.convID)
-		if err != nil {
+		var leafID string
+		var seq int64
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(c.leaf_id, ''), COALESCE((SELECT MAX(m.seq) FROM messages m WHERE m.conversation_id = c.id), 0)
+			FROM conversations c WHERE c.id = $1`, in.convID).Scan(&leafID, &seq); err != nil {
 			return err
+		}
+		var leaf *Message
+		if leafID != "" {
+			if leaf, err = messageTx(ctx, tx, in.userID, leafID); err != nil {
+				return err
+			}
 		}
 		if in.reserve != nil {
 			// Only a turn that has claimed its conversation reserves quota, in the same
 			// transaction: a refused send (busy, over a limit) changes nothing.
-			if err := in.reserve(ctx, tx, TurnHold{ConversationID: in.convID, ReplyID: t.replyID, Estimate: estimateTurn(in, last)}); err != nil {
+			if err := in.reserve(ctx, tx, TurnHold{ConversationID: in.convID, ReplyID: t.replyID, Estimate: estimateTurn(in, leaf)}); err != nil {
 				return err
 			}
 		}
-		var seq int64
+		insertUser := func(parentID string) error {
+			seq++
+			t.user = &Message{ID: newID(), ConversationID: in.convID, ParentID: parentID, Role: RoleUser, Content: in.content, Status: StatusComplete, seq: seq}
+			_, err := tx.ExecContext(ctx, `INSERT INTO messages (id, conversation_id, user_id, parent_id, seq, role, content, status, created_at, updated_at)
+				VALUES ($1, $2, $3, $4, $5, 'user', $6, 'complete', $7, $7)`, t.user.ID, in.convID, in.userID, nullable(parentID), seq, in.content, now)
+			return err
+		}
 		switch in.kind {
 		case turnSend:
-			seq = 1
-			if len(last) > 0 {
-				seq = last[0].seq + 1
+			parent := ""
+			if leaf != nil {
+				parent = leaf.ID
 			}
-			t.user = &Message{ID: newID(), ConversationID: in.convID, Role: RoleUser, Content: in.content, Status: StatusComplete, seq: seq}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO messages (id, conversation_id, user_id, seq, role, content, status, created_at, updated_at)
-				VALUES ($1, $2, $3, $4, 'user', $5, 'complete', $6, $6)`, t.user.ID, in.convID, in.userID, seq, in.content, now); err != nil {
+			if err := insertUser(parent); err != nil {
 				return err
 			}
 		case turnRegenerate:
-			u := lastUser(last)
-			if u == nil {
-				return errs.E(errs.Conflict, "there is no message to answer yet")
+			u, err := s.answerTarget(ctx, tx, in, leaf)
+			if err != nil {
+				return err
 			}
 			t.user = u
 		case turnEdit:
-			u := lastUser(last)
-			if u == nil || u.ID != in.editID {
-				return errs.E(errs.Conflict, "only your last message can be edited")
+			old, err := messageTx(ctx, tx, in.userID, in.editID)
+			if errs.Is(err, errs.NotFound) || (err == nil && (old.ConversationID != in.convID || old.Role != RoleUser)) {
+				return errs.E(errs.Invalid, "only your own messages can be edited")
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE messages SET content = $3, updated_at = $4 WHERE user_id = $1 AND id = $2`,
-				in.userID, u.ID, in.content, now); err != nil {
+			if err != nil {
 				return err
 			}
-			u.Content = in.content
-			t.user = u
-		}
-		if in.kind != turnSend {
-			// The replies after the user message are replaced by the new one.
-			if _, err := tx.ExecContext(ctx, `DELETE FROM messages WHERE user_id = $1 AND conversation_id = $2 AND seq > $3`,
-				in.userID, in.convID, t.user.seq); err != nil {
+			// The new version sits beside the old one, after the same reply.
+			if err := insertUser(old.ParentID); err != nil {
 				return err
 			}
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO messages (id, conversation_id, user_id, seq, role, content, status, instance_id, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, 'assistant', '', 'streaming', $6, $5, $5)`, t.replyID, in.convID, in.userID, t.user.seq+1, now, s.instance)
+		seq++
+		_, err = tx.ExecContext(ctx, `INSERT INTO messages (id, conversation_id, user_id, parent_id, seq, role, content, status, instance_id, created_at, updated_at, shown_at)
+			VALUES ($1, $2, $3, $4, $5, 'assistant', '', 'streaming', $7, $6, $6, $6)`, t.replyID, in.convID, in.userID, t.user.ID, seq, now, s.instance)
 		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE conversations SET leaf_id = $2 WHERE id = $1`, in.convID, t.replyID); err != nil {
 			return err
 		}
 		t.conv, err = scanConversation(tx.QueryRowContext(ctx, `SELECT `+conversationColumns+` FROM conversations WHERE id = $1`, in.convID))
@@ -136,18 +152,53 @@ func (s *Store) BeginTurn(ctx context.Context, in turnInput) (*turn, error) {
 	return t, nil
 }
 
+// answerTarget is the user message a regeneration answers: the one named, or the last
+// user message of the branch shown.
+func (s *Store) answerTarget(ctx context.Context, tx *sql.Tx, in turnInput, leaf *Message) (*Message, error) {
+	if in.answerID != "" {
+		u, err := messageTx(ctx, tx, in.userID, in.answerID)
+		if errs.Is(err, errs.NotFound) || (err == nil && (u.ConversationID != in.convID || u.Role != RoleUser)) {
+			return nil, errs.E(errs.Invalid, "only a reply of this conversation can be regenerated")
+		}
+		return u, err
+	}
+	switch {
+	case leaf == nil:
+		return nil, errs.E(errs.Conflict, "there is no message to answer yet")
+	case leaf.Role == RoleUser:
+		return leaf, nil
+	case leaf.ParentID == "":
+		return nil, errs.E(errs.Conflict, "there is no message to answer yet")
+	}
+	return messageTx(ctx, tx, in.userID, leaf.ParentID)
+}
+
+// messageTx reads one of userID's messages in tx.
+func messageTx(ctx context.Context, tx *sql.Tx, userID, id string) (*Message, error) {
+	m, err := scanMessage(tx.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE user_id = $1 AND id = $2`, userID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.NotFoundf("message not found")
+	}
+	return m, err
+}
+
+// nullable stores "" as NULL.
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
 // estimateTurn is the tokens a turn is expected to count against the daily limit, reserved
 // while it runs: the context of the previous reply (what it read and wrote, which the next
 // call reads again), the new message at about four characters a token, and the most one
 // model call may write (llm.DefaultMaxTokens). It errs on the high side: a turn of
 // several tool steps reads its context again for each.
-func estimateTurn(in turnInput, last []*Message) int64 {
+func estimateTurn(in turnInput, leaf *Message) int64 {
 	n := int64(llm.DefaultMaxTokens) + textTokens(len(in.content))
-	for _, m := range last {
-		if m.Role == RoleAssistant {
-			n += m.Usage.InputTokens + m.Usage.CacheWriteTokens + m.Usage.OutputTokens
-			break
-		}
+	if leaf != nil && leaf.Role == RoleAssistant {
+		n += leaf.Usage.InputTokens + leaf.Usage.CacheWriteTokens + leaf.Usage.OutputTokens
 	}
 	return n
 }
@@ -156,36 +207,6 @@ func estimateTurn(in turnInput, last []*Message) int64 {
 // the figure used where a provider's own count is not known (a call cut by a stop or a
 // crash before its final usage).
 func textTokens(n int) int64 { return int64((n + 3) / 4) }
-
-// lastMessages returns the last two messages of a conversation, newest first.
-func lastMessages(ctx context.Context, tx *sql.Tx, userID, convID string) ([]*Message, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE user_id = $1 AND conversation_id = $2
-		ORDER BY seq DESC LIMIT 2`, userID, convID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*Message
-	for rows.Next() {
-		m, err := scanMessage(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
-}
-
-// lastUser returns the latest user message among the last messages, if the conversation
-// ends with it or with its reply.
-func lastUser(last []*Message) *Message {
-	for _, m := range last {
-		if m.Role == RoleUser {
-			return m
-		}
-	}
-	return nil
-}
 
 // autoTitle names a new conversation after the start of its first message.
 func autoTitle(content string) string {

@@ -14,9 +14,12 @@ const summaryPrompt = `You maintain the running summary of a conversation betwee
 const maxSummaryTokens = 1024
 
 // history returns the summary of older turns and the recent messages within the token
-// budget. When the messages since the last summary overflow the budget, the older ones
+// budget, along the branch the turn answers (its user message and the messages it
+// follows). When the messages since the last summary overflow the budget, the older ones
 // are folded into the stored summary (once: later turns reuse it), keeping the newest
 // half of the budget verbatim. A turn's cost so stays flat however long the conversation.
+// The stored summary is of one branch: it is used only when the last message it covers is
+// on this turn's branch (a fork above it summarises its own branch afresh).
 // With SendOptions.HistoryTurns, only the last turns are sent (within the budget), with no
 // summary, and nothing is summarised.
 func (a *agentRun) history(ctx context.Context) (string, []llm.Message, error) {
@@ -24,15 +27,26 @@ func (a *agentRun) history(ctx context.Context) (string, []llm.Message, error) {
 	after, summary, turns := conv.summaryThrough, conv.summary, a.opts.HistoryTurns
 	if turns > 0 {
 		after, summary = 0, ""
+	} else if after > 0 {
+		ok := false
+		if conv.summaryThroughID != "" {
+			var err error
+			if ok, err = a.s.store.onBranch(ctx, conv.userID, conv.ID, a.t.user.ID, conv.summaryThroughID); err != nil {
+				return "", nil, err
+			}
+		}
+		if !ok {
+			after, summary = 0, ""
+		}
 	}
-	w, err := a.s.store.recentMessages(ctx, conv.userID, conv.ID, after, a.t.replyID, budget, turns)
+	w, err := a.s.store.recentMessages(ctx, conv.userID, conv.ID, a.t.user.ID, after, budget, turns)
 	if err != nil {
 		return "", nil, err
 	}
 	recent := w.messages
 	if w.overflow && turns == 0 {
 		keep := keepFrom(recent, budget/2)
-		if s, err := a.summarise(ctx, recent[keep].seq); err != nil {
+		if s, err := a.summarise(ctx, recent[keep].ParentID, summary, after); err != nil {
 			// The reply goes on with the recent turns alone; the next turn tries again.
 			a.s.logger.Warn("summarising a conversation failed", "conversation_id", conv.ID, "error", err)
 		} else {
@@ -64,13 +78,16 @@ func keepFrom(ms []*Message, budget int) int {
 	return from
 }
 
-// summarise folds every message before seq before (and after the stored summary) into
-// the stored summary, a budget-sized chunk per model call, and returns the new summary.
-func (a *agentRun) summarise(ctx context.Context, before int64) (string, error) {
+// summarise folds the messages of the branch up to message untilID (after seq through,
+// which summary covers) into the stored summary, a budget-sized chunk per model call, and
+// returns the new summary.
+func (a *agentRun) summarise(ctx context.Context, untilID, summary string, through int64) (string, error) {
 	conv := a.t.conv
-	summary, through := conv.summary, conv.summaryThrough
+	if untilID == "" {
+		return summary, nil
+	}
 	for {
-		chunk, err := a.s.store.messagesBetween(ctx, conv.userID, conv.ID, through, before, a.s.cfg.ContextTokens)
+		chunk, err := a.s.store.messagesBetween(ctx, conv.userID, conv.ID, untilID, through, a.s.cfg.ContextTokens)
 		if err != nil {
 			return "", err
 		}
@@ -109,11 +126,12 @@ func (a *agentRun) summarise(ctx context.Context, before int64) (string, error) 
 		if text := strings.TrimSpace(res.Message.Text()); text != "" {
 			summary = text
 		}
-		through = chunk[len(chunk)-1].seq
-		if err := a.s.store.SaveSummary(context.WithoutCancel(ctx), conv.userID, conv.ID, summary, through); err != nil {
+		last := chunk[len(chunk)-1]
+		through = last.seq
+		if err := a.s.store.SaveSummary(context.WithoutCancel(ctx), conv.userID, conv.ID, summary, through, last.ID); err != nil {
 			return "", err
 		}
-		conv.summary, conv.summaryThrough = summary, through
+		conv.summary, conv.summaryThrough, conv.summaryThroughID = summary, through, last.ID
 	}
 }
 

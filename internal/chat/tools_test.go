@@ -67,7 +67,7 @@ func (r anthropicRequest) offers(name string) bool {
 func anthropicRequests(t *testing.T, fake *llmtest.Server) []anthropicRequest {
 	t.Helper()
 	var out []anthropicRequest
-	for _, r := range fake.Requests(llmtest.Anthropic) {
+	for _, r := range fake.TurnRequests(llmtest.Anthropic) {
 		var req anthropicRequest
 		if err := r.JSON(&req); err != nil {
 			t.Fatal(err)

@@ -53,7 +53,7 @@ func TestFullTurn(t *testing.T) {
 			t.Fatalf("conversation = %+v, reply usage %+v", c, reply.Usage)
 		}
 		// The model saw the operator prompt, the preferences and the message.
-		reqs := fake.Requests(llmtest.Anthropic)
+		reqs := fake.TurnRequests(llmtest.Anthropic)
 		var body struct {
 			System []struct {
 				Text         string          `json:"text"`
@@ -140,7 +140,7 @@ func TestToolLoopEditsMemory(t *testing.T) {
 				}
 				// The memory file exists, and the next turn's context lists it.
 				send(t, s, token, conv, "What do you know about me?")
-				reqs := fake.Requests(llmtest.Provider(p.name))
+				reqs := fake.TurnRequests(llmtest.Provider(p.name))
 				last := string(reqs[len(reqs)-1].Body)
 				if !strings.Contains(last, llmtest.MemoryPath) {
 					t.Fatalf("the next turn does not see the memory index: %s", last)
@@ -166,7 +166,7 @@ func TestMemoryOffHidesTheTool(t *testing.T) {
 				t.Fatal("the memory tool was used while memory is off")
 			}
 		}
-		reqs := fake.Requests(llmtest.Anthropic)
+		reqs := fake.TurnRequests(llmtest.Anthropic)
 		body := string(reqs[len(reqs)-1].Body)
 		if strings.Contains(body, `"name":"memory"`) || !strings.Contains(body, `\"Sam\"`) || !strings.Contains(body, "Keep replies short") {
 			t.Fatalf("request does not follow the preferences: %s", body)
@@ -199,7 +199,7 @@ func TestSendRefusals(t *testing.T) {
 		if ms := messages(t, s, token, conv); len(ms) != 0 {
 			t.Fatalf("refused sends stored messages: %+v", ms)
 		}
-		if n := len(fake.Requests(llmtest.Anthropic)); n != 0 {
+		if n := len(fake.TurnRequests(llmtest.Anthropic)); n != 0 {
 			t.Fatalf("refused sends called the model %d times", n)
 		}
 	})

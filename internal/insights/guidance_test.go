@@ -42,7 +42,7 @@ func TestGuidanceEditClearRevert(t *testing.T) {
 			t.Fatalf("after edit = %+v", g)
 		}
 		chatTurn(t, s, token, "", "What's the weather like?")
-		if reqs := fake.Requests("anthropic"); !strings.Contains(string(reqs[len(reqs)-1].Body), "Use metric units.") {
+		if reqs := fake.TurnRequests("anthropic"); !strings.Contains(string(reqs[len(reqs)-1].Body), "Use metric units.") {
 			t.Fatal("the next reply's system prompt lacks the edited guidance")
 		}
 		if res := s.Do("DELETE", "/api/v1/me/guidance", token, nil); res.Status != 200 {
@@ -52,7 +52,7 @@ func TestGuidanceEditClearRevert(t *testing.T) {
 			t.Fatalf("after clear = %+v", g)
 		}
 		chatTurn(t, s, token, "", "And tomorrow?")
-		if reqs := fake.Requests("anthropic"); strings.Contains(string(reqs[len(reqs)-1].Body), "Learned guidance") {
+		if reqs := fake.TurnRequests("anthropic"); strings.Contains(string(reqs[len(reqs)-1].Body), "Learned guidance") {
 			t.Fatal("cleared guidance still in the prompt")
 		}
 		var vs struct{ Versions []insights.Version }

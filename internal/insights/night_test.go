@@ -72,7 +72,18 @@ func TestFullNight(t *testing.T) {
 		}
 		// The review ran "tomorrow" by the analysis clock: its day is the one after night.
 		s.Do("GET", "/api/v1/usage?from="+night+"&to="+nextDay(night), token, nil).JSON(t, &rep)
-		if len(rep.Background) != 1 || rep.Background[0].Label != "nightly review" {
+		// The conversations' titles are background usage of their own.
+		nightly := 0
+		for _, b := range rep.Background {
+			switch b.Label {
+			case "nightly review":
+				nightly++
+			case "conversation titles":
+			default:
+				t.Fatalf("usage page background = %+v", rep.Background)
+			}
+		}
+		if nightly != 1 {
 			t.Fatalf("usage page background = %+v", rep.Background)
 		}
 		if rep.Totals.Calls != 3 {
@@ -81,7 +92,7 @@ func TestFullNight(t *testing.T) {
 
 		// The next reply's system prompt carries the new guidance.
 		chatTurn(t, s, token, "", "Hello again")
-		reqs := fake.Requests("anthropic")
+		reqs := fake.TurnRequests("anthropic")
 		last := reqs[len(reqs)-1]
 		if !strings.Contains(string(last.Body), shortBullet) {
 			t.Fatalf("the next reply's request lacks the guidance: %s", last.Body)

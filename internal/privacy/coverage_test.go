@@ -105,7 +105,7 @@ func TestExportAndPurgeCoverEveryUserTable(t *testing.T) {
 		}
 		var doc map[string]json.RawMessage
 		res.JSON(t, &doc)
-		if string(doc["format_version"]) != "2" || string(doc["complete"]) != "true" {
+		if string(doc["format_version"]) != "3" || string(doc["complete"]) != "true" {
 			t.Fatalf("format_version %s, complete %s", doc["format_version"], doc["complete"])
 		}
 		if strings.Contains(string(res.Body), "canary-bystander") {

@@ -19,7 +19,7 @@ import (
 // FormatVersion is the version of the export document (docs/export-format.md). It
 // changes when a field changes meaning or disappears; new sections and columns do not
 // change it.
-const FormatVersion = 2
+const FormatVersion = 3
 
 // Export writes the user's complete data to w as one JSON document: every row of every
 // user-owned table, section by section, read from one consistent snapshot and written row

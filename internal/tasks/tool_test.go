@@ -111,7 +111,7 @@ func TestToolCreatesTaskInUserZone(t *testing.T) {
 
 		replyID, step := callTool(t, s, fake, uid, conv, "every weekday at 8 send me the weather summary",
 			`{"command":"create","title":"Weather summary","instruction":"Send me a short summary of today's weather.","schedule":{"kind":"cron","cron":"0 8 * * 1-5"}}`)
-		if reqs := fake.Requests(llmtest.Anthropic); !strings.Contains(string(reqs[0].Body), `"name":"tasks"`) {
+		if reqs := fake.TurnRequests(llmtest.Anthropic); !strings.Contains(string(reqs[0].Body), `"name":"tasks"`) {
 			t.Fatal("a chat turn is not offered the tasks tool")
 		}
 		ts := tasksOf(t, s, tok)
@@ -249,7 +249,7 @@ func TestRunContextAndTools(t *testing.T) {
 			}
 			waitRuns(t, s, tok, tk.ID, func(rs []tasks.Run) bool { return len(rs) == i && settled(rs) })
 		}
-		reqs := fake.Requests(llmtest.Anthropic)
+		reqs := fake.TurnRequests(llmtest.Anthropic)
 		if len(reqs) != 4 {
 			t.Fatalf("%d model calls for 4 runs", len(reqs))
 		}
@@ -291,7 +291,7 @@ func TestRunBudget(t *testing.T) {
 		if r.Status != tasks.RunFailed || r.Attempts != 1 || r.Error == nil || !strings.Contains(*r.Error, "budget_exceeded") {
 			t.Fatalf("run over budget: %+v (error %v)", r, r.Error)
 		}
-		if n := len(fake.Requests(llmtest.Anthropic)); n != 1 {
+		if n := len(fake.TurnRequests(llmtest.Anthropic)); n != 1 {
 			t.Fatalf("%d model calls; the budget was spent after the first", n)
 		}
 	})
@@ -310,7 +310,7 @@ func TestRunBudgetCappedByPlan(t *testing.T) {
 		var req struct {
 			MaxTokens int `json:"max_tokens"`
 		}
-		if reqs := fake2.Requests(llmtest.Anthropic); len(reqs) == 0 || reqs[0].JSON(&req) != nil || req.MaxTokens != 2000 {
+		if reqs := fake2.TurnRequests(llmtest.Anthropic); len(reqs) == 0 || reqs[0].JSON(&req) != nil || req.MaxTokens != 2000 {
 			t.Fatalf("a run under a 2000-token day asked for max_tokens %d", req.MaxTokens)
 		}
 	})

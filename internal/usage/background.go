@@ -12,6 +12,10 @@ import (
 // PurposeNightlyReview labels the nightly analysis's model calls in the ledger.
 const PurposeNightlyReview = "nightly_review"
 
+// PurposeTitle labels the small model's calls that title a conversation after its first
+// exchange.
+const PurposeTitle = "conversation_title"
+
 // BackgroundCall is a model call Ally made for a user on its own initiative (the nightly
 // review): recorded in the ledger under the user's id, so their usage page shows it with
 // its label, but outside the daily totals that the plan's quota counts.
@@ -65,7 +69,7 @@ type BackgroundUsage struct {
 	CostUSD float64 `json:"cost_usd"`
 }
 
-var purposeLabels = map[string]string{PurposeNightlyReview: "nightly review"}
+var purposeLabels = map[string]string{PurposeNightlyReview: "nightly review", PurposeTitle: "conversation titles"}
 
 // background sums the user's background usage per purpose over local dates from..to.
 func (s *Service) background(ctx context.Context, userID, from, to string) ([]BackgroundUsage, error) {

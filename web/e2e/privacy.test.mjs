@@ -68,7 +68,7 @@ test("see the data held, download it, delete the account and recover it", async 
   const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download my data" }).click()]);
   assert.match(download.suggestedFilename(), /^ally-export-\d{4}-\d{2}-\d{2}\.json$/);
   const doc = JSON.parse(readFileSync(await download.path(), "utf8"));
-  assert.equal(doc.format_version, 2);
+  assert.equal(doc.format_version, 3);
   assert.equal(doc.complete, true);
   assert.equal(doc.profile.email, email);
   assert.deepEqual(doc.conversations.map((c) => c.id), [conversationId]);

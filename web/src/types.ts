@@ -32,6 +32,10 @@ export interface Conversation {
   unread?: boolean;
   /** channel is "telegram" for the conversation a linked Telegram chat talks in. */
   channel?: "telegram";
+  /** leaf_id is the last message of the branch shown (the versions chosen). */
+  leaf_id?: string;
+  /** title_pending is true while the title is the start of the first message, before the small model titles it. */
+  title_pending?: boolean;
 }
 
 export interface Step {
@@ -75,6 +79,11 @@ export interface Message {
   steps?: Step[];
   feedback?: Feedback | null;
   created_at: string;
+  /** parent_id is the message this one follows on its branch ("" for a first message). */
+  parent_id?: string;
+  /** sibling_ids are the versions of this message (itself included), oldest first. */
+  sibling_ids?: string[];
+  sibling_index?: number;
 }
 
 export interface Preferences {

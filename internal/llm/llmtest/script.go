@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -29,6 +30,8 @@ const filler = "This reply comes from the fake model and streams word by word so
 //     request offers a tool named "memory", it says "I'll remember that." and calls the
 //     memory tool with {"command":"create","path":"/memories/notes.md","file_text":...}
 //     holding what followed the word "remember";
+//   - when asked for a conversation's title (the message starts with TitleRequestStart),
+//     it answers TitleFor the person's first message;
 //   - otherwise it echoes the start of the user's message ("You said: …") and pads the
 //     reply with filler text up to ReplyWords words.
 func DefaultResponder(o ScriptOptions) func(in *Incoming) Reply {
@@ -41,6 +44,8 @@ func DefaultResponder(o ScriptOptions) func(in *Incoming) Reply {
 		switch {
 		case in.HasTool("record_review"):
 			return reviewReply(text)
+		case strings.HasPrefix(text, TitleRequestStart):
+			r.Text = TitleFor(titledMessage(text))
 		case in.LastIsToolResult:
 			if strings.Contains(strings.ToLower(text), "error") {
 				r.Text = "The memory tool reported a problem: " + clip(text, 200)
@@ -88,5 +93,39 @@ func padWords(s string, n int) string {
 	for i := 0; len(words) < n; i++ {
 		words = append(words, fill[i%len(fill)])
 	}
+	return strings.Join(words, " ")
+}
+
+// TitleRequestStart opens the request that titles a conversation from its first exchange
+// ("<first_exchange>\nPerson: …\n\nAssistant: …").
+const TitleRequestStart = "<first_exchange>"
+
+// titledMessage is the person's message in a title request.
+func titledMessage(text string) string {
+	_, rest, _ := strings.Cut(text, "Person: ")
+	msg, _, _ := strings.Cut(rest, "\n\nAssistant:")
+	return strings.TrimSuffix(strings.TrimSpace(msg), "</first_exchange>")
+}
+
+// TitleFor is the fake model's title of a conversation opened by message: its first four
+// words of more than three letters (in the message's own language), punctuation dropped,
+// the first capitalised, as a model in a hurry would title it; "New conversation" when
+// there are none.
+func TitleFor(message string) string {
+	var words []string
+	for _, w := range strings.Fields(message) {
+		w = strings.TrimFunc(w, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+		if utf8.RuneCountInString(w) > 3 {
+			words = append(words, strings.ToLower(w))
+		}
+		if len(words) == 4 {
+			break
+		}
+	}
+	if len(words) == 0 {
+		return "New conversation"
+	}
+	r, n := utf8.DecodeRuneInString(words[0])
+	words[0] = string(unicode.ToUpper(r)) + words[0][n:]
 	return strings.Join(words, " ")
 }

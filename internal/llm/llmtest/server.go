@@ -48,9 +48,12 @@ type Server struct {
 	// URL is set by Start.
 	URL string
 
-	opts     Options
-	mu       sync.Mutex
-	queues   map[Provider][]Reply
+	opts   Options
+	mu     sync.Mutex
+	queues map[Provider][]Reply
+	// titles are the replies scripted for title requests, which never take the replies
+	// scripted for turns (they come whenever the job queue runs them).
+	titles   map[Provider][]Reply
 	requests []RecordedRequest
 	batches  map[string]*batch
 	seq      int
@@ -61,7 +64,7 @@ func New(opts Options) *Server {
 	if opts.Responder == nil {
 		opts.Responder = DefaultResponder(ScriptOptions{})
 	}
-	return &Server{opts: opts, queues: map[Provider][]Reply{}, batches: map[string]*batch{}}
+	return &Server{opts: opts, queues: map[Provider][]Reply{}, titles: map[Provider][]Reply{}, batches: map[string]*batch{}}
 }
 
 // Start runs a recording fake server for the test and closes it at the test's end.
@@ -93,12 +96,24 @@ func (s *Server) Requests(p Provider) []RecordedRequest {
 	return out
 }
 
-// next returns the scripted reply for p, or asks the responder.
-func (s *Server) next(in *Incoming) Reply {
+// ScriptTitles queues replies for provider p's title requests (see TitleRequestStart).
+func (s *Server) ScriptTitles(p Provider, replies ...Reply) {
 	s.mu.Lock()
-	q := s.queues[in.Provider]
+	defer s.mu.Unlock()
+	s.titles[p] = append(s.titles[p], replies...)
+}
+
+// next returns the scripted reply for p, or asks the responder. Title requests take the
+// replies of ScriptTitles, turns those of Script.
+func (s *Server) next(in *Incoming) Reply {
+	queues := s.queues
+	if strings.HasPrefix(strings.TrimSpace(in.LastText), TitleRequestStart) {
+		queues = s.titles
+	}
+	s.mu.Lock()
+	q := queues[in.Provider]
 	if len(q) > 0 {
-		s.queues[in.Provider] = q[1:]
+		queues[in.Provider] = q[1:]
 		s.mu.Unlock()
 		return q[0]
 	}
@@ -265,4 +280,33 @@ func (r *Reply) usage(in *Incoming, chunks int) (input, output int64) {
 		output = int64(chunks + 2*len(r.ToolCalls))
 	}
 	return input, output
+}
+
+// TurnRequests returns the recorded requests to provider p other than those asking for a
+// conversation's title (the small model's background call after a first exchange), which
+// come whenever the job queue runs them.
+func (s *Server) TurnRequests(p Provider) []RecordedRequest {
+	var out []RecordedRequest
+	for _, r := range s.Requests(p) {
+		if !IsTitleRequest(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// TitleRequests returns the recorded requests to provider p asking for a title.
+func (s *Server) TitleRequests(p Provider) []RecordedRequest {
+	var out []RecordedRequest
+	for _, r := range s.Requests(p) {
+		if IsTitleRequest(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// IsTitleRequest reports whether r asks for a conversation's title.
+func IsTitleRequest(r RecordedRequest) bool {
+	return bytes.Contains(r.Body, []byte(TitleRequestStart)) || bytes.Contains(r.Body, []byte(`\u003cfirst_exchange\u003e`))
 }

@@ -14,7 +14,11 @@ export function ChatView({ id }: { id: string }) {
   const cfg = usePublicConfig();
   const mustVerify = !!user && !user.email_verified && cfg?.require_verified_email === true;
   const convs = useConversations();
-  const chat = useChat(id, () => convs.reload().catch(() => undefined));
+  const chat = useChat(id, () => {
+    convs.reload().catch(() => undefined);
+    // The small model titles the conversation after its first exchange, in the background.
+    convs.watchTitle(id);
+  });
   const scroller = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
 
@@ -50,7 +54,6 @@ export function ChatView({ id }: { id: string }) {
     );
   }
 
-  const lastUser = chat.messages.map((m) => m.role).lastIndexOf("user");
   const lastReply = chat.messages.map((m) => m.role).lastIndexOf("assistant");
   const busy = chat.streaming !== "";
 
@@ -72,10 +75,10 @@ export function ChatView({ id }: { id: string }) {
               <MessageView
                 key={m.id}
                 message={m}
-                isLastUser={i === lastUser}
                 isLastReply={i === lastReply && i === chat.messages.length - 1}
                 busy={busy}
-                onRegenerate={() => chat.regenerate().catch(() => undefined)}
+                onRegenerate={() => chat.regenerate(m.id).catch(() => undefined)}
+                onShowVersion={(v) => chat.showVersion(v).catch(() => undefined)}
                 onEdit={(content) => chat.edit(m.id, content)}
                 onFeedback={(f) => chat.setMessages((ms) => ms.map((x) => (x.id === m.id ? { ...x, feedback: f } : x)))}
               />

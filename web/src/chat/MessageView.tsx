@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from "react";
-import { IconCopy, IconPencil, IconRefresh } from "../components/icons";
+import { IconChevronLeft, IconChevronRight, IconCopy, IconPencil, IconRefresh } from "../components/icons";
 import { copyText, Markdown } from "../components/Markdown";
 import type { Feedback, Message } from "../types";
 import { FeedbackButtons } from "./FeedbackButtons";
@@ -12,16 +12,38 @@ const statusNote: Record<string, string> = {
 
 interface Props {
   message: Message;
-  isLastUser: boolean;
   isLastReply: boolean;
   busy: boolean;
   onRegenerate: () => void;
   onEdit: (content: string) => Promise<void>;
   onFeedback: (f: Feedback | null) => void;
+  /** onShowVersion switches to another version of this message. */
+  onShowVersion: (id: string) => void;
+}
+
+/** Versions is the "‹ 2 / 3 ›" switcher of a message with several versions. */
+function Versions({ message: m, busy, onShow }: { message: Message; busy: boolean; onShow: (id: string) => void }) {
+  const ids = m.sibling_ids ?? [];
+  if (ids.length < 2) return null;
+  const i = Math.max(0, m.sibling_index ?? ids.indexOf(m.id));
+  const what = m.role === "user" ? "message" : "reply";
+  return (
+    <div className="versions" role="group" aria-label={`Version ${i + 1} of ${ids.length} of this ${what}`}>
+      <button type="button" className="icon-btn" aria-label="Previous version" title="Previous version" disabled={busy || i === 0} onClick={() => onShow(ids[i - 1])}>
+        <IconChevronLeft size={16} />
+      </button>
+      <span className="versions-count" aria-hidden="true">
+        {i + 1} / {ids.length}
+      </span>
+      <button type="button" className="icon-btn" aria-label="Next version" title="Next version" disabled={busy || i === ids.length - 1} onClick={() => onShow(ids[i + 1])}>
+        <IconChevronRight size={16} />
+      </button>
+    </div>
+  );
 }
 
 /** MessageView shows one message: the person's as a bubble, the assistant's as markdown. */
-export function MessageView({ message: m, isLastUser, isLastReply, busy, onRegenerate, onEdit, onFeedback }: Props) {
+export function MessageView({ message: m, isLastReply, busy, onRegenerate, onEdit, onFeedback, onShowVersion }: Props) {
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(m.content);
   const [copied, setCopied] = useState(false);
@@ -51,11 +73,16 @@ export function MessageView({ message: m, isLastUser, isLastReply, busy, onRegen
         ) : (
           <>
             <div className="bubble">{m.content}</div>
-            {isLastUser && !busy && !m.id.startsWith("tmp-") && (
-              <div className="msg-actions">
-                <button type="button" className="icon-btn" aria-label="Edit message" title="Edit" onClick={() => { setDraft(m.content); setEditing(true); }}>
-                  <IconPencil size={16} />
-                </button>
+            {!m.id.startsWith("tmp-") && (
+              <div className="msg-user-foot">
+                {!busy && (
+                  <div className="msg-actions">
+                    <button type="button" className="icon-btn" aria-label="Edit message" title="Edit" onClick={() => { setDraft(m.content); setEditing(true); }}>
+                      <IconPencil size={16} />
+                    </button>
+                  </div>
+                )}
+                <Versions message={m} busy={busy} onShow={onShowVersion} />
               </div>
             )}
           </>
@@ -82,6 +109,7 @@ export function MessageView({ message: m, isLastUser, isLastReply, busy, onRegen
       {statusNote[m.status] && <div className="msg-note">{statusNote[m.status]}</div>}
       {!streaming && !m.id.startsWith("tmp-") && (
         <div className="msg-actions">
+          <Versions message={m} busy={busy} onShow={onShowVersion} />
           {m.content && (
             <button type="button" className="icon-btn" aria-label={copied ? "Copied" : "Copy reply"} title="Copy" onClick={copy}>
               <IconCopy size={16} />

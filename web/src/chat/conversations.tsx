@@ -18,6 +18,8 @@ interface Conversations {
   unread: number;
   /** markRead clears a conversation's unread mark once it is opened, here and on the server. */
   markRead: (id: string) => void;
+  /** watchTitle follows a conversation whose title is still pending until the small model's title arrives. */
+  watchTitle: (id: string) => void;
 }
 
 const Ctx = createContext<Conversations | null>(null);
@@ -91,11 +93,27 @@ export function ConversationsProvider({ children }: { children: ReactNode }) {
     post(`/conversations/${id}/read`).catch(() => undefined);
   }, []);
 
+  const watching = useRef(new Set<string>());
+  const watchTitle = useCallback((id: string) => {
+    if (watching.current.has(id)) return;
+    watching.current.add(id);
+    // A background job writes the title a moment after the first reply: ask a few times.
+    let tries = 0;
+    const tick = async () => {
+      tries++;
+      const c = await get<Conversation>(`/conversations/${id}`).catch(() => null);
+      if (c) setList((l) => l.map((x) => (x.id === id ? { ...x, title: c.title, title_pending: c.title_pending } : x)));
+      if (c && c.title_pending && tries < 15) setTimeout(tick, 1000);
+      else watching.current.delete(id);
+    };
+    tick();
+  }, []);
+
   // The server's count covers conversations beyond the loaded page; without it, count the page.
   const unread = serverUnread ?? list.filter((c) => c.unread).length;
 
   return (
-    <Ctx.Provider value={{ list, loaded, query, setQuery, reload, more: cursor !== "", loadMore, create, rename, remove, unread, markRead }}>{children}</Ctx.Provider>
+    <Ctx.Provider value={{ list, loaded, query, setQuery, reload, more: cursor !== "", loadMore, create, rename, remove, unread, markRead, watchTitle }}>{children}</Ctx.Provider>
   );
 }
 

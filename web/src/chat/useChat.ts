@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from "react";
-import { ApiError, get, post, request } from "../api";
+import { ApiError, get, post, put, request } from "../api";
 import type { Conversation, Message, Step } from "../types";
 import { readEvents, type SSEEvent } from "./sse";
 
@@ -202,17 +202,25 @@ export function useChat(conversationId: string, onTurnEnd: () => void) {
       placeholder(r),
     ]);
 
-  const regenerate = () =>
-    start(`/conversations/${conversationId}/regenerate`, {}, (msgs, _u, r) => {
-      const last = msgs.length - 1;
-      return msgs[last]?.role === "assistant" ? [...msgs.slice(0, last), placeholder(r)] : [...msgs, placeholder(r)];
+  /** regenerate writes another version of a reply; the earlier ones stay, one switch away. */
+  const regenerate = (replyId: string) =>
+    start(`/messages/${replyId}/regenerate`, {}, (msgs, _u, r) => {
+      const i = msgs.findIndex((m) => m.id === replyId);
+      return i < 0 ? [...msgs, placeholder(r)] : [...msgs.slice(0, i), placeholder(r)];
     });
 
+  /** edit adds a changed version of any of the person's messages (a fork) and answers it. */
   const edit = (messageId: string, content: string) =>
-    start(`/messages/${messageId}/edit`, { content }, (msgs, _u, r) => {
+    start(`/messages/${messageId}/edit`, { content }, (msgs, u, r) => {
       const i = msgs.findIndex((m) => m.id === messageId);
-      return [...msgs.slice(0, i), { ...msgs[i], content }, placeholder(r)];
+      return [...msgs.slice(0, i), { ...msgs[i], id: u, content, sibling_ids: undefined }, placeholder(r)];
     });
+
+  /** showVersion switches to another version of a message; the server keeps the choice. */
+  const showVersion = async (messageId: string) => {
+    const res = await put<{ messages: Message[]; has_more?: boolean }>(`/conversations/${conversationId}/branch`, { message_id: messageId });
+    if (alive.current) setState((s) => ({ ...s, messages: res.messages ?? [], hasMore: !!res.has_more, error: null }));
+  };
 
   const stop = async () => {
     const id = state.streaming;
@@ -241,5 +249,5 @@ export function useChat(conversationId: string, onTurnEnd: () => void) {
     };
   }, [conversationId]);
 
-  return { ...state, loadEarlier, send, regenerate, edit, stop, setMessages: (fn: (m: Message[]) => Message[]) => setState((s) => ({ ...s, messages: fn(s.messages) })), clearError: () => setState((s) => ({ ...s, error: null })) };
+  return { ...state, loadEarlier, send, regenerate, edit, showVersion, stop, setMessages: (fn: (m: Message[]) => Message[]) => setState((s) => ({ ...s, messages: fn(s.messages) })), clearError: () => setState((s) => ({ ...s, error: null })) };
 }

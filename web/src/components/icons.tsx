@@ -20,3 +20,5 @@ export const IconSun = ({ size }: P) => (<svg {...s(size)}><circle cx="12" cy="1
 export const IconMoon = ({ size }: P) => (<svg {...s(size)}><path d="M21 12.8A9 9 0 1 1 11.2 3a7 7 0 0 0 9.8 9.8z" /></svg>);
 export const IconMonitor = ({ size }: P) => (<svg {...s(size)}><rect x="3" y="4" width="18" height="12" rx="2" /><path d="M8 20h8M12 16v4" /></svg>);
 export const IconLogout = ({ size }: P) => (<svg {...s(size)}><path d="M15 4h4a1 1 0 0 1 1 1v14a1 1 0 0 1-1 1h-4M10 17l5-5-5-5M15 12H3" /></svg>);
+export const IconChevronLeft = ({ size }: P) => (<svg {...s(size)}><path d="m15 6-6 6 6 6" /></svg>);
+export const IconChevronRight = ({ size }: P) => (<svg {...s(size)}><path d="m9 6 6 6-6 6" /></svg>);
