@@ -91,6 +91,7 @@ type Service struct {
 	disposable disposableDomains
 	google     *googleProvider
 	clock      atomic.Pointer[func() time.Time]
+	tokens     tokenCache
 }
 
 // New builds the service.
