@@ -22,7 +22,7 @@ build:
 BENCH_PG ?= $(or $(ALLY_TEST_POSTGRES_URL),postgres://postgres@127.0.0.1:5432/test?sslmode=disable)
 
 bench:
-	$(GO) run ./cmd/allybench -db sqlite,postgres -levels 1,100,1000 -turns 3 -postgres '$(BENCH_PG)' -out bench/results
+	$(GO) run ./cmd/allybench -db sqlite,postgres -levels 1,100,1000 -turns 3 -repetitions 2 -idle 30s -postgres '$(BENCH_PG)' -out bench/results
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./internal/llm/... ./internal/chat/... ./internal/privacy/... ./internal/db/... | tee bench/results/go-bench.txt
 	ALLY_TEST_POSTGRES_URL='$(BENCH_PG)' $(GO) test -run '^$$' -bench BenchmarkNight -benchtime 1x -timeout 60m ./internal/insights/ | tee bench/results/nightly.txt
 	ALLY_TEST_POSTGRES_URL='$(BENCH_PG)' $(GO) test -run '^$$' -bench BenchmarkDispatch -benchtime 1x -timeout 60m ./internal/tasks/ | tee bench/results/tasks-dispatch.txt
@@ -30,7 +30,7 @@ bench:
 
 # The same harness with small numbers, in well under a minute.
 bench-smoke:
-	$(GO) run ./cmd/allybench -db sqlite,postgres -levels 1,10 -turns 2 -first-token 50ms -tokens-per-second 200 -reply-words 20 -histories 10,200 -growth-turns 5 -postgres '$(BENCH_PG)' -out bench/results/smoke
+	$(GO) run ./cmd/allybench -db sqlite,postgres -levels 1,10 -turns 2 -first-token 50ms -tokens-per-second 200 -reply-words 20 -histories 10,200 -growth-turns 5 -repetitions 1 -idle 5s -postgres '$(BENCH_PG)' -out bench/results/smoke
 
 # The fault soak (docs/benchmarks.md), not part of `make test`: SOAK_USERS users chat for
 # SOAK_DURATION through the fake model server with SOAK_FAULT_RATE of its replies broken,

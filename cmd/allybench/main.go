@@ -21,19 +21,24 @@ func main() {
 	dbs := flag.String("db", "sqlite,postgres", "databases to run on (comma-separated: sqlite, postgres)")
 	levels := flag.String("levels", "1,100,1000", "concurrent streams to measure (comma-separated)")
 	turns := flag.Int("turns", 3, "messages each user sends per level, one after another")
-	firstToken := flag.Duration("first-token", 300*time.Millisecond, "fake model's time to first token")
-	tps := flag.Int("tokens-per-second", 50, "fake model's tokens per second")
-	words := flag.Int("reply-words", 60, "fake model's reply length in words")
+	firstToken := flag.Duration("first-token", 20*time.Millisecond, "fake model's time to first token")
+	tps := flag.Int("tokens-per-second", 200, "fake model's tokens per second")
+	words := flag.Int("reply-words", 50, "fake model's reply length in words")
 	histories := flag.String("histories", "10,10000", "conversation lengths (earlier messages) whose turn cost is compared; empty to skip")
 	growthTurns := flag.Int("growth-turns", 20, "turns measured at each conversation length")
 	pg := flag.String("postgres", os.Getenv("ALLY_TEST_POSTGRES_URL"), "PostgreSQL server URL for the postgres run")
 	profile := flag.Bool("profile", false, "save a CPU profile of the server during the largest level (cpu-<db>.pprof in -out)")
+	profileAt := flag.Int("profile-at", 0, "with -profile, the level to profile (default the largest)")
+	reps := flag.Int("repetitions", 2, "runs of each level, direct to the fake and through Ally alternately")
+	idle := flag.Duration("idle", 30*time.Second, "how long the server's CPU is read with no traffic (0 to skip)")
+	allyBin := flag.String("ally-bin", "", "a prebuilt ally binary to measure instead of building ./cmd/ally")
 	out := flag.String("out", "bench/results", "folder for results.json and results.md")
 	flag.Parse()
 
 	cfg := bench.Config{
 		Databases: split(*dbs), TurnsPerUser: *turns, FirstToken: *firstToken, TokensPerSec: *tps,
 		ReplyWords: *words, PostgresURL: *pg, OutDir: *out, GrowthTurns: *growthTurns, Profile: *profile,
+		Repetitions: *reps, ProfileAt: *profileAt, IdleFor: *idle, AllyBin: *allyBin,
 		Logf: func(f string, a ...any) { log.Printf(f, a...) },
 	}
 	for _, l := range split(*levels) {

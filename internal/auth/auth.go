@@ -92,6 +92,7 @@ type Service struct {
 	google     *googleProvider
 	clock      atomic.Pointer[func() time.Time]
 	onSignup   signupHooks
+	tokens     tokenCache
 }
 
 // New builds the service.

@@ -37,6 +37,25 @@ func Markdown(r *Results) string {
 			l.AddedFirstToken.P50, l.AddedFirstToken.P99, l.AddedFirstToken.Max,
 			l.TokensPerSecond, l.TurnsPerSecond, l.CPUSecondsPerTurn*1000, l.RSSPerStreamKiB, l.WriteTxPerTurn, l.RowsPerTurn)
 	}
+	b.WriteString("\nAgainst the fake in the same run (issue targets: added TTFT, replies/s vs direct, server CPU per reply, RSS per open stream):\n\n")
+	b.WriteString("| database | streams | added TTFT p50 / p99 (ms) | replies/s direct | replies/s via Ally | vs direct | server CPU ms/reply | server cores | RSS/stream (KiB) |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, l := range r.Levels {
+		fmt.Fprintf(&b, "| %s | %d | %+.2f / %+.2f | %.1f | %.1f | %.0f %% | %.2f | %.2f | %.1f |\n",
+			l.Database, l.Streams, l.AddedFirstToken.P50, l.AddedFirstToken.P99,
+			l.DirectRepliesPerSecond, l.TurnsPerSecond, 100*l.RepliesRatio, l.CPUSecondsPerTurn*1000, l.ServerCores, l.RSSPerStreamKiB)
+	}
+	for _, l := range r.Levels {
+		if len(l.PostgresBackends) > 0 {
+			fmt.Fprintf(&b, "\nPostgreSQL backends of the server at %d streams (average busy backends, sampled every 50 ms): %s\n", l.Streams, formatWaits(l.PostgresBackends, 6))
+		}
+	}
+	if len(r.Idle) > 0 {
+		b.WriteString("\n| database | idle for (s) | server CPU (s) | % of a core |\n|---|---:|---:|---:|\n")
+		for _, i := range r.Idle {
+			fmt.Fprintf(&b, "| %s | %.1f | %.3f | %.2f %% |\n", i.Database, i.Seconds, i.CPUSeconds, i.PercentOfACore)
+		}
+	}
 	for _, l := range r.Levels {
 		if l.FirstError != "" {
 			fmt.Fprintf(&b, "\nFirst error (%s, %d streams): `%s`\n", l.Database, l.Streams, l.FirstError)

@@ -35,8 +35,17 @@ type Config struct {
 	GrowthTurns int
 	PostgresURL string
 	OutDir      string
-	// Profile captures a CPU profile of the server during the largest level.
-	Profile bool
+	// Profile captures a CPU profile of the server during the largest level (or the
+	// level ProfileAt).
+	Profile   bool
+	ProfileAt int
+	// Repetitions is how many times each level runs, direct to the fake and through Ally
+	// alternately (default 1).
+	Repetitions int
+	// IdleFor is how long the server's CPU is read with no traffic (0: skipped).
+	IdleFor time.Duration
+	// AllyBin, if set, is a prebuilt ally binary to measure instead of building one.
+	AllyBin string
 	Logf    func(format string, args ...any)
 }
 
@@ -64,6 +73,23 @@ type LevelResult struct {
 	RSSPerStreamKiB   float64     `json:"rss_per_open_stream_kib"`
 	WriteTxPerTurn    float64     `json:"db_write_transactions_per_turn"`
 	RowsPerTurn       float64     `json:"db_rows_written_per_turn"`
+	// DirectRepliesPerSecond is the fake's own throughput at this concurrency, and
+	// RepliesRatio Ally's replies/s over it, both from the same run.
+	DirectRepliesPerSecond float64 `json:"direct_replies_per_second"`
+	RepliesRatio           float64 `json:"replies_ratio_vs_direct"`
+	// ServerCores is the server's CPU time over the wall time of the Ally runs.
+	ServerCores float64 `json:"server_cores"`
+	// PostgresBackends is what the server's PostgreSQL backends were doing during the
+	// Ally runs (average busy backends by wait event; PostgreSQL only).
+	PostgresBackends []WaitShare `json:"postgres_backends,omitempty"`
+}
+
+// IdleResult is the server's CPU use with no traffic.
+type IdleResult struct {
+	Database       string  `json:"database"`
+	Seconds        float64 `json:"seconds"`
+	CPUSeconds     float64 `json:"cpu_seconds"`
+	PercentOfACore float64 `json:"percent_of_a_core"`
 }
 
 // ExportResult measures one account export.
@@ -85,6 +111,7 @@ type Results struct {
 	Levels    []LevelResult  `json:"levels"`
 	Exports   []ExportResult `json:"exports"`
 	Growth    []GrowthResult `json:"growth"`
+	Idle      []IdleResult   `json:"idle"`
 }
 
 // Run executes the benchmark.
@@ -103,6 +130,9 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.AllyBin != "" {
+		allyBin = cfg.AllyBin
+	}
 	fakeAddr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -117,11 +147,15 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		"levels": cfg.Levels, "turns_per_user": cfg.TurnsPerUser, "first_token": cfg.FirstToken.String(),
 		"tokens_per_second": cfg.TokensPerSec, "reply_words": cfg.ReplyWords,
 		"histories": cfg.Histories, "growth_turns": cfg.GrowthTurns,
+		"repetitions": max(1, cfg.Repetitions), "idle": cfg.IdleFor.String(),
 	}}
 	for _, dbName := range cfg.Databases {
-		levels, export, growth, err := runDatabase(ctx, cfg, dbName, allyBin, fakeBin, fake.URL, work, logf)
+		levels, export, growth, idle, err := runDatabase(ctx, cfg, dbName, allyBin, fakeBin, fake.URL, work, logf)
 		if err != nil {
 			return res, fmt.Errorf("%s: %w", dbName, err)
+		}
+		if idle != nil {
+			res.Idle = append(res.Idle, *idle)
 		}
 		res.Levels = append(res.Levels, levels...)
 		res.Exports = append(res.Exports, export)
@@ -137,10 +171,10 @@ func fakeArgs(addr string, cfg Config) []string {
 		"-words", fmt.Sprint(cfg.ReplyWords)}
 }
 
-func runDatabase(ctx context.Context, cfg Config, dbName, allyBin, fakeBin, fakeURL, work string, logf func(string, ...any)) ([]LevelResult, ExportResult, []GrowthResult, error) {
+func runDatabase(ctx context.Context, cfg Config, dbName, allyBin, fakeBin, fakeURL, work string, logf func(string, ...any)) (_ []LevelResult, _ ExportResult, _ []GrowthResult, _ *IdleResult, err error) {
 	addr, err := freeAddr()
 	if err != nil {
-		return nil, ExportResult{}, nil, err
+		return nil, ExportResult{}, nil, nil, err
 	}
 	maxLevel := 0
 	for _, l := range cfg.Levels {
@@ -158,28 +192,28 @@ func runDatabase(ctx context.Context, cfg Config, dbName, allyBin, fakeBin, fake
 	if dbName == "postgres" {
 		url, drop, err := benchSchema(ctx, cfg.PostgresURL)
 		if err != nil {
-			return nil, ExportResult{}, nil, err
+			return nil, ExportResult{}, nil, nil, err
 		}
 		defer drop()
-		env = append(env, "ALLY_DATABASE_URL="+url)
+		env = append(env, "ALLY_DATABASE_URL="+url+"&application_name="+pgAppName)
 	}
 	var growth []GrowthResult
 	if len(cfg.Histories) > 0 {
 		if growth, err = runGrowth(ctx, cfg, dbName, allyBin, fakeBin, work, env, logf); err != nil {
-			return nil, ExportResult{}, nil, fmt.Errorf("turn cost by conversation length: %w", err)
+			return nil, ExportResult{}, nil, nil, fmt.Errorf("turn cost by conversation length: %w", err)
 		}
 	}
 	env = append(env, "ALLY_ADDR="+addr, "ALLY_DATA_DIR="+filepath.Join(work, "data-"+dbName))
 	debugAddr := ""
 	if cfg.Profile {
 		if debugAddr, err = freeAddr(); err != nil {
-			return nil, ExportResult{}, nil, err
+			return nil, ExportResult{}, nil, nil, err
 		}
 		env = append(env, "ALLY_DEBUG_ADDR="+debugAddr)
 	}
 	ally, err := start(ctx, allyBin, []string{"serve"}, env, "http://"+addr, "/readyz", filepath.Join(work, "ally-"+dbName+".log"))
 	if err != nil {
-		return nil, ExportResult{}, nil, err
+		return nil, ExportResult{}, nil, nil, err
 	}
 	defer ally.stop()
 
@@ -190,14 +224,23 @@ func runDatabase(ctx context.Context, cfg Config, dbName, allyBin, fakeBin, fake
 		users[i] = u
 		return u.signIn(ctx, i, dbName)
 	}); err != nil {
-		return nil, ExportResult{}, nil, fmt.Errorf("sign in: %w", err)
+		return nil, ExportResult{}, nil, nil, fmt.Errorf("sign in: %w", err)
+	}
+	var idle *IdleResult
+	if cfg.IdleFor > 0 {
+		logf("%s: %v with no traffic", dbName, cfg.IdleFor)
+		idle = measureIdle(ally, dbName, cfg.IdleFor)
 	}
 	var out []LevelResult
 	for _, level := range cfg.Levels {
 		logf("%s: %d concurrent streams", dbName, level)
 		var profiled chan struct{}
 		onLoad := func() {}
-		if debugAddr != "" && level == maxLevel {
+		profileAt := maxLevel
+		if cfg.ProfileAt > 0 {
+			profileAt = cfg.ProfileAt
+		}
+		if debugAddr != "" && level == profileAt {
 			profiled = make(chan struct{})
 			onLoad = func() {
 				go func() {
@@ -211,90 +254,126 @@ func runDatabase(ctx context.Context, cfg Config, dbName, allyBin, fakeBin, fake
 				}()
 			}
 		}
-		r := runLevel(ctx, cfg, ally, fakeURL, users[:level], onLoad)
+		pgURL := ""
+		if dbName == "postgres" {
+			pgURL = cfg.PostgresURL
+		}
+		r := runLevel(ctx, cfg, ally, fakeURL, pgURL, users[:level], onLoad)
 		if profiled != nil {
 			<-profiled
 		}
 		r.Database = dbName
 		out = append(out, r)
 	}
-	return out, exportOne(ctx, users[0], dbName, len(cfg.Levels)*cfg.TurnsPerUser*2), growth, nil
+	return out, exportOne(ctx, users[0], dbName, len(cfg.Levels)*cfg.TurnsPerUser*max(1, cfg.Repetitions)*2), growth, idle, nil
 }
 
-// runLevel measures the fake directly, then the same load through Ally.
-func runLevel(ctx context.Context, cfg Config, ally *proc, fakeURL string, users []*user, onLoad func()) LevelResult {
+// measureIdle reads the server's CPU time over d with no traffic, after ten seconds for
+// the work of the sign-ins (their jobs) to settle.
+func measureIdle(ally *proc, dbName string, d time.Duration) *IdleResult {
+	time.Sleep(10 * time.Second)
+	c0, t0 := ally.cpuSeconds(), time.Now()
+	time.Sleep(d)
+	c1, el := ally.cpuSeconds(), time.Since(t0).Seconds()
+	return &IdleResult{Database: dbName, Seconds: el, CPUSeconds: c1 - c0, PercentOfACore: 100 * (c1 - c0) / el}
+}
+
+// runLevel measures the fake directly, then the same load through Ally, alternately
+// cfg.Repetitions times, so that both see the same machine load.
+func runLevel(ctx context.Context, cfg Config, ally *proc, fakeURL, pgURL string, users []*user, onLoad func()) LevelResult {
 	n := len(users)
 	r := LevelResult{Streams: n}
-	directTimes := make([]time.Duration, 0, n*cfg.TurnsPerUser)
 	var mu sync.Mutex
-	_ = parallel(n, n, func(i int) error {
-		for range cfg.TurnsPerUser {
-			t := direct(ctx, users[i].http, fakeURL, "Hello there, how are you today?")
-			mu.Lock()
-			if t.err == nil {
-				directTimes = append(directTimes, t.firstToken)
-			}
-			mu.Unlock()
-		}
-		return nil
-	})
-	r.DirectFirstToken = percentiles(directTimes)
-
-	runtime.GC()
-	time.Sleep(300 * time.Millisecond) // let the server settle before the idle reading
-	idleRSS := ally.rssBytes()
-	cpu0 := ally.cpuSeconds()
-	tx0, _ := metric(ally.URL, "ally_db_write_transactions_total")
-	rows0, _ := metric(ally.URL, "ally_db_rows_written")
-
-	var peakRSS int64
-	stopSampling := make(chan struct{})
-	sampled := make(chan struct{})
-	go func() {
-		defer close(sampled)
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stopSampling:
-				return
-			case <-tick.C:
-				peakRSS = max(peakRSS, ally.rssBytes())
-			}
-		}
-	}()
-	var firstTimes []time.Duration
+	var directTimes, firstTimes []time.Duration
 	var tokensPerSec []float64
-	t0 := time.Now()
-	onLoad()
-	_ = parallel(n, n, func(i int) error {
-		for k := range cfg.TurnsPerUser {
-			t := users[i].send(ctx, fmt.Sprintf("Benchmark message %d: tell me something.", k), nil)
-			mu.Lock()
-			r.Turns++
-			if t.err != nil {
-				r.Errors++
-				if r.FirstError == "" {
-					r.FirstError = t.err.Error()
+	var directElapsed, allyElapsed time.Duration
+	var directDone int
+	var peakRSS, idleRSS int64
+	var cpuUsed, tx, rows float64
+	for rep := range max(1, cfg.Repetitions) {
+		t0 := time.Now()
+		_ = parallel(n, n, func(i int) error {
+			for range cfg.TurnsPerUser {
+				t := direct(ctx, users[i].http, fakeURL, "Hello there, how are you today?")
+				mu.Lock()
+				if t.err == nil {
+					directTimes = append(directTimes, t.firstToken)
+					directDone++
 				}
-			} else {
-				firstTimes = append(firstTimes, t.firstToken)
-				if stream := t.total - t.firstToken; stream > 0 && t.deltas > 1 {
-					tokensPerSec = append(tokensPerSec, float64(t.deltas-1)/stream.Seconds())
+				mu.Unlock()
+			}
+			return nil
+		})
+		directElapsed += time.Since(t0)
+
+		runtime.GC()
+		time.Sleep(300 * time.Millisecond) // let the server settle before the idle reading
+		if rep == 0 {
+			idleRSS = ally.rssBytes()
+		}
+		cpu0 := ally.cpuSeconds()
+		tx0, _ := metric(ally.URL, "ally_db_write_transactions_total")
+		rows0, _ := metric(ally.URL, "ally_db_rows_written")
+
+		stopSampling := make(chan struct{})
+		sampled := make(chan struct{})
+		go func() {
+			defer close(sampled)
+			tick := time.NewTicker(20 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				select {
+				case <-stopSampling:
+					return
+				case <-tick.C:
+					peakRSS = max(peakRSS, ally.rssBytes())
 				}
 			}
-			mu.Unlock()
+		}()
+		var waits *waitSampler
+		if pgURL != "" {
+			waits = startWaitSampler(ctx, pgURL, os.Getenv("ALLYBENCH_WAIT_DETAIL") != "")
 		}
-		return nil
-	})
-	elapsed := time.Since(t0)
-	close(stopSampling)
-	<-sampled
-	time.Sleep(1500 * time.Millisecond) // PostgreSQL's statistics lag
-	cpu1 := ally.cpuSeconds()
-	tx1, _ := metric(ally.URL, "ally_db_write_transactions_total")
-	rows1, _ := metric(ally.URL, "ally_db_rows_written")
+		t0 = time.Now()
+		if rep == 0 {
+			onLoad()
+		}
+		_ = parallel(n, n, func(i int) error {
+			for k := range cfg.TurnsPerUser {
+				t := users[i].send(ctx, fmt.Sprintf("Benchmark message %d.%d: tell me something.", rep, k), nil)
+				mu.Lock()
+				r.Turns++
+				if t.err != nil {
+					r.Errors++
+					if r.FirstError == "" {
+						r.FirstError = t.err.Error()
+					}
+				} else {
+					firstTimes = append(firstTimes, t.firstToken)
+					if stream := t.total - t.firstToken; stream > 0 && t.deltas > 1 {
+						tokensPerSec = append(tokensPerSec, float64(t.deltas-1)/stream.Seconds())
+					}
+				}
+				mu.Unlock()
+			}
+			return nil
+		})
+		elapsed := time.Since(t0)
+		allyElapsed += elapsed
+		if waits != nil {
+			r.PostgresBackends = waits.finish() // the last repetition's
+		}
+		cpuUsed += ally.cpuSeconds() - cpu0
+		close(stopSampling)
+		<-sampled
+		time.Sleep(1500 * time.Millisecond) // PostgreSQL's statistics lag
+		tx1, _ := metric(ally.URL, "ally_db_write_transactions_total")
+		rows1, _ := metric(ally.URL, "ally_db_rows_written")
+		tx += tx1 - tx0
+		rows += rows1 - rows0
+	}
 
+	r.DirectFirstToken = percentiles(directTimes)
 	r.AllyFirstToken = percentiles(firstTimes)
 	r.AddedFirstToken = Percentiles{
 		P50: r.AllyFirstToken.P50 - r.DirectFirstToken.P50,
@@ -302,11 +381,16 @@ func runLevel(ctx context.Context, cfg Config, ally *proc, fakeURL string, users
 		Max: r.AllyFirstToken.Max - r.DirectFirstToken.Max,
 	}
 	r.TokensPerSecond = mean(tokensPerSec)
-	r.TurnsPerSecond = float64(r.Turns-r.Errors) / elapsed.Seconds()
+	r.TurnsPerSecond = float64(r.Turns-r.Errors) / allyElapsed.Seconds()
+	r.DirectRepliesPerSecond = float64(directDone) / directElapsed.Seconds()
+	if r.DirectRepliesPerSecond > 0 {
+		r.RepliesRatio = r.TurnsPerSecond / r.DirectRepliesPerSecond
+	}
+	r.ServerCores = cpuUsed / allyElapsed.Seconds()
 	if done := float64(r.Turns - r.Errors); done > 0 {
-		r.CPUSecondsPerTurn = (cpu1 - cpu0) / done
-		r.WriteTxPerTurn = (tx1 - tx0) / done
-		r.RowsPerTurn = (rows1 - rows0) / done
+		r.CPUSecondsPerTurn = cpuUsed / done
+		r.WriteTxPerTurn = tx / done
+		r.RowsPerTurn = rows / done
 	}
 	r.IdleRSSMiB = float64(idleRSS) / (1 << 20)
 	r.RSSPerStreamKiB = float64(max(0, peakRSS-idleRSS)) / 1024 / float64(n)

@@ -96,6 +96,9 @@ func (s *Service) Start() {
 }
 
 func (s *Service) sweep(ctx context.Context) {
+	// The cutoff is taken before the heartbeat: a heartbeat slowed by a busy database
+	// stamps this instance's replies with its start, which must not count as stale.
+	cutoff := s.now().Add(-staleAfter)
 	stops, err := s.store.Heartbeat(ctx, s.runs.ids())
 	if err != nil && !errors.Is(err, context.Canceled) {
 		s.logger.Warn("reply heartbeat failed", "error", err)
@@ -105,7 +108,7 @@ func (s *Service) sweep(ctx context.Context) {
 			rn.cancel(errStopped)
 		}
 	}
-	if _, err := s.store.MarkInterrupted(ctx, s.now().Add(-staleAfter)); err != nil && !errors.Is(err, context.Canceled) {
+	if _, err := s.store.MarkInterrupted(ctx, cutoff); err != nil && !errors.Is(err, context.Canceled) {
 		s.logger.Warn("sweeping orphaned replies failed", "error", err)
 	}
 }

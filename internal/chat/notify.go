@@ -88,11 +88,54 @@ func (s *Service) listen(ctx context.Context) {
 	}
 }
 
-// notifyReply announces a change of a reply to the other instances (PostgreSQL only).
-// Inside a transaction the notification is delivered at commit.
-func (s *Store) notifyReply(ctx context.Context, q execer, replyID string) {
+// notifyReply announces a change of a reply to the other instances (PostgreSQL only),
+// once the transaction that made it has committed. PostgreSQL serialises the commits of
+// transactions that notify (each holds a database-wide lock from its notification until
+// its commit is on disk), so saves of concurrent replies that notified inside their own
+// transactions waited for each other's disk flush; sent after the commit, in a
+// statement that writes nothing, the lock is held for no flush, and notifications
+// that gather while one is being sent go out together.
+func (s *Store) notifyReply(replyID string) {
 	if s.db.Dialect != db.Postgres {
 		return
 	}
-	_, _ = q.ExecContext(ctx, `SELECT pg_notify($1, $2)`, replyChannel, replyID)
+	s.notes.send(s.db, replyID)
+}
+
+// replyNotifier sends reply notifications, several in one statement when they arrive
+// while the previous one is on its way.
+type replyNotifier struct {
+	mu      sync.Mutex
+	pending []string
+	sending bool
+}
+
+func (n *replyNotifier) send(d *db.DB, replyID string) {
+	n.mu.Lock()
+	n.pending = append(n.pending, replyID)
+	if n.sending {
+		n.mu.Unlock()
+		return
+	}
+	n.sending = true
+	n.mu.Unlock()
+	go n.drain(d)
+}
+
+func (n *replyNotifier) drain(d *db.DB) {
+	for {
+		n.mu.Lock()
+		ids := n.pending
+		n.pending = nil
+		if len(ids) == 0 {
+			n.sending = false
+			n.mu.Unlock()
+			return
+		}
+		n.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		// A lost notification only delays: followers poll meanwhile.
+		_, _ = d.W.ExecContext(ctx, `SELECT pg_notify($1, id) FROM unnest($2::text[]) AS id`, replyChannel, ids)
+		cancel()
+	}
 }

@@ -26,6 +26,8 @@ type Store struct {
 	enqueue func(ctx context.Context, tx *sql.Tx, args river.JobArgs) error
 	// instance identifies this process on the replies it generates (see Service.Recover).
 	instance string
+	// notes sends reply notifications to other instances (PostgreSQL).
+	notes replyNotifier
 }
 
 // NewStore returns a store on d; now is the clock (time.Now when nil).

@@ -33,7 +33,6 @@ func (s *Store) SaveReplyText(ctx context.Context, replyID, content string, call
 				return err
 			}
 		}
-		s.notifyReply(ctx, tx, replyID)
 		return nil
 	})
 	if errors.Is(err, sql.ErrNoRows) {
@@ -42,13 +41,14 @@ func (s *Store) SaveReplyText(ctx context.Context, replyID, content string, call
 	if err != nil {
 		return false, fmt.Errorf("chat: save reply text: %w", err)
 	}
+	s.notifyReply(replyID)
 	return stopAt.Valid, nil
 }
 
 // AddStep stores a tool step of a reply with the text that preceded it.
 func (s *Store) AddStep(ctx context.Context, userID, replyID, content string, st Step) error {
 	now := db.Millis(s.now())
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE messages SET content = $2, updated_at = $3 WHERE id = $1 AND status = 'streaming'`,
 			replyID, content, now)
 		if err != nil {
@@ -65,9 +65,12 @@ func (s *Store) AddStep(ctx context.Context, userID, replyID, content string, st
 		if err != nil {
 			return fmt.Errorf("chat: save step: %w", err)
 		}
-		s.notifyReply(ctx, tx, replyID)
 		return nil
 	})
+	if err == nil {
+		s.notifyReply(replyID)
+	}
+	return err
 }
 
 // replyOutcome is the final state of a reply.
@@ -88,7 +91,7 @@ type replyOutcome struct {
 // recovery already marked interrupted keeps that state.
 func (s *Store) FinishReply(ctx context.Context, o replyOutcome) error {
 	now := db.Millis(s.now())
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE messages SET status = $2, content = $3, error_code = $4, error_message = $5,
 			provider = $6, model = $7, fallback = $8, input_tokens = $9, output_tokens = $10, cache_read_tokens = $11,
 			cache_write_tokens = $12, updated_at = $13 WHERE id = $1 AND status = 'streaming'`,
@@ -116,9 +119,12 @@ func (s *Store) FinishReply(ctx context.Context, o replyOutcome) error {
 				return err
 			}
 		}
-		s.notifyReply(ctx, tx, o.replyID)
 		return nil
 	})
+	if err == nil {
+		s.notifyReply(o.replyID)
+	}
+	return err
 }
 
 // AddConversationUsage adds the tokens of a model call to a conversation's totals.

@@ -13,7 +13,7 @@ import (
 type Config struct {
 	Addr            string        `env:"ALLY_ADDR" default:"127.0.0.1:8080" doc:"Address the HTTP server listens on (host:port)."`
 	DataDir         string        `env:"ALLY_DATA_DIR" default:"./data" doc:"Directory for the SQLite database and generated secrets; created if missing."`
-	DatabaseURL     string        `env:"ALLY_DATABASE_URL" default:"" doc:"Empty for the embedded SQLite database; a postgres:// URL to use PostgreSQL (scale-out)." secret:"true"`
+	DatabaseURL     string        `env:"ALLY_DATABASE_URL" default:"" doc:"Empty for the embedded SQLite database; a postgres:// URL to use PostgreSQL (scale-out); pool_max_conns=N in the URL sizes the connection pool (default 16)." secret:"true"`
 	PublicURL       string        `env:"ALLY_PUBLIC_URL" default:"" doc:"Public base URL used in links in emails; defaults to http://ALLY_ADDR, or with built-in HTTPS to https:// and the first of ALLY_TLS_DOMAINS (else ALLY_ADDR)."`
 	JWTSecret       string        `env:"ALLY_JWT_SECRET" default:"" doc:"Secret that signs session tokens (at least 32 bytes). Empty: generated once into ALLY_DATA_DIR/jwt_secret. Must be the same on every instance." secret:"true"`
 	LogLevel        string        `env:"ALLY_LOG_LEVEL" default:"info" doc:"Log level: debug, info, warn or error."`

@@ -48,12 +48,25 @@ type DB struct {
 
 	// writes counts committed write transactions (served on /metrics; benchmarks read it).
 	writes atomic.Int64
+	// afterWrite, when set, runs after each committed write transaction (AfterWrite).
+	afterWrite atomic.Pointer[func()]
 
 	// The SQLite group committer (group.go).
 	writeq   chan *writeReq
 	stop     chan struct{}
 	stopped  chan struct{}
 	stopOnce sync.Once
+}
+
+// AfterWrite sets fn to run after each write transaction that Tx commits (the job
+// queue's SQLite listener reads new notifications then, rather than polling for them).
+func (db *DB) AfterWrite(fn func()) { db.afterWrite.Store(&fn) }
+
+func (db *DB) committed() {
+	db.writes.Add(1)
+	if fn := db.afterWrite.Load(); fn != nil {
+		(*fn)()
+	}
 }
 
 // WriteTransactions returns how many write transactions Tx has committed.
@@ -67,9 +80,16 @@ type Options struct {
 	Path string
 	// Schema, on PostgreSQL, is put first on the search path (tests use one per test).
 	Schema string
-	// MaxConns caps the PostgreSQL pool (default: pgx's).
+	// MaxConns caps the PostgreSQL pool (default: pool_max_conns in URL, else
+	// DefaultPoolMaxConns).
 	MaxConns int32
 }
+
+// DefaultPoolMaxConns is the PostgreSQL pool's size when the URL sets no pool_max_conns.
+// pgx's own default (the larger of 4 and the number of CPUs) leaves a few connections for
+// every concurrent reply, the job queue and its LISTEN, so that on a small machine turns
+// queue for a connection while the database is idle (docs/operations.md).
+const DefaultPoolMaxConns = 16
 
 // Open opens the database; it does not migrate it.
 func Open(ctx context.Context, o Options) (*DB, error) {
@@ -89,10 +109,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// secure_delete overwrites deleted rows and freed pages with zeros, so a purged
 	// account's bytes do not linger in the file (scrub.go).
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_pragma=secure_delete(1)"
-	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
-	if err != nil {
-		return nil, fmt.Errorf("db: open sqlite: %w", err)
-	}
+	w := sql.OpenDB(newSQLiteConnector("file:" + path + "?" + pragmas + "&_txlock=immediate"))
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
@@ -101,11 +118,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("db: open sqlite %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("db: open sqlite readers: %w", err)
-	}
+	r := sql.OpenDB(newSQLiteConnector("file:" + path + "?" + pragmas + "&_pragma=query_only(1)"))
 	n := max(4, runtime.NumCPU()*2)
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
@@ -124,6 +137,8 @@ func openPostgres(ctx context.Context, o Options) (*DB, error) {
 	}
 	if o.MaxConns > 0 {
 		cfg.MaxConns = o.MaxConns
+	} else if !strings.Contains(o.URL, "pool_max_conns=") {
+		cfg.MaxConns = DefaultPoolMaxConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -186,7 +201,7 @@ func (db *DB) txDirect(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("db: commit: %w", err)
 	}
-	db.writes.Add(1)
+	db.committed()
 	return nil
 }
 

@@ -111,7 +111,7 @@ func (db *DB) commitGroup(group []*writeReq) []error {
 	if err := tx.Commit(); err != nil {
 		return fail(fmt.Errorf("db: commit: %w", err))
 	}
-	db.writes.Add(1)
+	db.committed()
 	return out
 }
 

@@ -87,9 +87,13 @@ func New(d *db.DB, o Options) (*Queue, error) {
 	q := &Queue{dialect: d.Dialect, metrics: o.Metrics}
 	switch d.Dialect {
 	case db.SQLite:
-		c, err := river.NewClient(riversqlite.New(d.W), cfg)
+		drv := newSQLiteDriver(d.W)
+		c, err := river.NewClient[*sql.Tx](drv, cfg)
 		if err != nil {
 			return nil, fmt.Errorf("jobs: %w", err)
+		}
+		if o.Workers != nil {
+			d.AfterWrite(drv.Wake)
 		}
 		q.inserter = c
 		if o.Workers != nil {

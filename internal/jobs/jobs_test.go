@@ -139,3 +139,27 @@ func TestRolledBackInsertLeavesNoJob(t *testing.T) {
 		}
 	})
 }
+
+// TestInsertedJobRunsWithoutPolling: a job inserted with a change is picked up through
+// the queue's notifications (on SQLite, the notification table read after the commit),
+// not only by the periodic fetch, which here never comes.
+func TestInsertedJobRunsWithoutPolling(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		w := &echoWorker{attempts: new(atomic.Int32), done: make(chan string, 3)}
+		workers := river.NewWorkers()
+		river.AddWorker(workers, w)
+		q, err := jobs.New(d, jobs.Options{Workers: workers, FetchPollInterval: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := q.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer q.Stop(ctx)
+		// One insert: River notifies at most once per fetch cooldown and leaves later
+		// inserts within it to the next fetch.
+		insert(t, d, q, "notified")
+		wait(t, w.done, "notified")
+	})
+}
