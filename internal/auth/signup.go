@@ -71,7 +71,7 @@ func (s *Service) handleSignup(w http.ResponseWriter, r *http.Request) {
 		// error (and its *errs.Error is shared, so it is copied, never changed).
 		if e, ok := errs.As(err); ok && e.Code == errs.RateLimited {
 			c := *e
-			c.Message = "too many new accounts from your network today; try again later"
+			c.Message = "Too many new accounts were created from your network today. Try again tomorrow."
 			err = &c
 		}
 		httpx.Error(w, r, err)
@@ -130,7 +130,7 @@ func (s *Service) validateSignup(req *signupRequest) error {
 		return err
 	}
 	if !req.AgeConfirmed {
-		return errs.InvalidField("age_confirmed", "confirm that you are 18 or older to create an account")
+		return errs.InvalidField("age_confirmed", "Confirm that you are 18 or older to create an account.")
 	}
 	if err := checkPassword("password", req.Password); err != nil {
 		return err

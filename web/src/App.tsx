@@ -3,6 +3,7 @@ import { ConversationsProvider } from "./chat/conversations";
 import { ChatLayout } from "./chat/ChatLayout";
 import { Spinner } from "./components/ui";
 import { Forgot } from "./pages/Forgot";
+import { NotFound } from "./pages/NotFound";
 import { GoogleReturn } from "./pages/GoogleReturn";
 import { Pricing } from "./pages/Pricing";
 import { Reset } from "./pages/Reset";
@@ -11,6 +12,7 @@ import { SignUp } from "./pages/SignUp";
 import { Verify } from "./pages/Verify";
 import { match, navigate, useLocation } from "./router";
 import { useSession } from "./session";
+import { sections } from "./settings/sections";
 
 const Settings = lazy(() => import("./settings/Settings"));
 
@@ -29,18 +31,41 @@ const guestPages: Record<string, ComponentType> = {
   "/auth/google": GoogleReturn,
 };
 
+/** known tells the app's own pages from addresses it does not have (a real 404 page). */
+function known(path: string): boolean {
+  if (path === "/" || path === "/settings" || match("/c/:id", path)) return true;
+  const s = match("/settings/:section", path);
+  return !!s && sections.some((x) => x.id === s.section);
+}
+
+/** safeNext is where to go after signing in: a path of this app, never another site. */
+export function safeNext(next: string | null): string {
+  return next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/";
+}
+
 export function App() {
-  const { path } = useLocation();
-  const { user } = useSession();
+  const { path, query } = useLocation();
+  const { user, ended } = useSession();
 
   const Public = publicPages[path];
   const Guest = guestPages[path];
+  const missing = !Public && !Guest && !known(path);
 
   useEffect(() => {
-    if (user === null && !Public && !Guest) navigate("/login", { replace: true });
-    if (user && Guest) navigate("/", { replace: true });
-  }, [user, Public, Guest]);
+    if (missing) return;
+    if (user === null && !Public && !Guest) {
+      // A session the server ended: say so, and signing in brings the person back to the
+      // page they were on.
+      const here = path + location.search;
+      const q = new URLSearchParams();
+      if (ended) q.set("ended", "1");
+      if (ended && here !== "/") q.set("next", here);
+      navigate("/login" + (q.size ? "?" + q.toString() : ""), { replace: true });
+    }
+    if (user && Guest) navigate(safeNext(query.get("next")), { replace: true });
+  }, [user, Public, Guest, missing]);
 
+  if (missing && user !== undefined) return <NotFound signedIn={!!user} />;
   if (Public) return <Public />;
   if (user === undefined) return <Spinner />;
   if (user === null) return Guest ? <Guest /> : <Spinner />;

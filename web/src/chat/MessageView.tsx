@@ -92,7 +92,7 @@ export function MessageView({ message: m, isLastUser, isLastReply, busy, onRegen
               <IconRefresh size={16} />
             </button>
           )}
-          <FeedbackButtons messageId={m.id} feedback={m.feedback} onChange={onFeedback} />
+          {m.status !== "failed" && <FeedbackButtons messageId={m.id} feedback={m.feedback} onChange={onFeedback} />}
         </div>
       )}
     </div>
