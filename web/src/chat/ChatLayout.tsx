@@ -1,4 +1,4 @@
-import { useCallback, useState, type FocusEvent } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { IconMenu, IconPlus } from "../components/icons";
 import { navigate } from "../router";
 import { ChatView } from "./ChatView";
@@ -27,17 +27,22 @@ export function ChatLayout({ id }: { id: string }) {
   });
   // An edit of a message that ends (sent or cancelled) removes the focused form: focus
   // goes back to the message box rather than to the page.
-  const lost = (e: FocusEvent<HTMLElement>) => {
-    if (!(e.target as HTMLElement).closest(".edit-form")) return;
-    setTimeout(() => {
-      if (document.activeElement === document.body || !document.activeElement) document.getElementById("composer-input")?.focus();
+  const mainRef = useRef<HTMLElement>(null);
+  useEffect(() => {
+    const el = mainRef.current;
+    if (!el) return;
+    const obs = new MutationObserver((records) => {
+      const editGone = records.some((r) => [...r.removedNodes].some((n) => n instanceof HTMLElement && (n.matches(".edit-form") || !!n.querySelector(".edit-form"))));
+      if (editGone && (document.activeElement === document.body || !document.activeElement)) document.getElementById("composer-input")?.focus();
     });
-  };
+    obs.observe(el, { childList: true, subtree: true });
+    return () => obs.disconnect();
+  }, []);
   return (
     <div className="app-shell">
       <Sidebar activeId={id} open={open} onClose={close} onHelp={() => setHelp(true)} onNewChat={newChat} />
       {open && <div className="scrim" onClick={() => setOpen(false)} aria-hidden="true" />}
-      <main className="main" onBlur={lost}>
+      <main className="main" ref={mainRef}>
         <header className="topbar only-mobile">
           <button type="button" className="icon-btn" aria-label="Open menu" onClick={() => setOpen(true)}>
             <IconMenu />

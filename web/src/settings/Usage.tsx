@@ -133,7 +133,7 @@ export default function Usage() {
                   <th scope="col">Conversation</th>
                   <th scope="col" className="num">Input</th>
                   <th scope="col" className="num">Output</th>
-                  <th scope="col" className="num">Cached</th>
+                  <th scope="col" className="num narrow-hide">Cached</th>
                   <th scope="col" className="num">Cost</th>
                 </tr>
               </thead>
@@ -145,7 +145,7 @@ export default function Usage() {
                     </td>
                     <td className="num">{formatNumber(num(c, "input_tokens"))}</td>
                     <td className="num">{formatNumber(num(c, "output_tokens"))}</td>
-                    <td className="num">{formatNumber(num(c, "cache_read_tokens"))}</td>
+                    <td className="num narrow-hide">{formatNumber(num(c, "cache_read_tokens"))}</td>
                     <td className="num">{money(costOf(c))}</td>
                   </tr>
                 ))}
