@@ -3,8 +3,11 @@ GO ?= go
 
 .PHONY: run test build vet test-go clean web test-web bench bench-smoke soak fuzz image
 
+# `go build` into bin/ then run the binary: unchanged code is not rebuilt or relinked the
+# second time (Go's build cache), unlike `go run`, which links a fresh binary every start.
 run: ## build and run Ally on SQLite in ./data
-	$(GO) run ./cmd/ally serve
+	$(GO) build -o bin/ally ./cmd/ally
+	./bin/ally serve
 
 test: vet test-go test-web ## everything CI runs
 
