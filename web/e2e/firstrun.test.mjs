@@ -119,3 +119,28 @@ test("the usage table fits at 1280 and 360 px", async () => {
   }
   await p.close();
 });
+
+test("a rate limit reads once, as a sentence, and counts down", async () => {
+  const email = "rita@example.com";
+  for (let i = 0; i < 3; i++) {
+    await fetch(stack.url + "/api/v1/auth/password-reset", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ email }) });
+  }
+  const p = await page(360, "dark");
+  await p.clock.install();
+  await p.goto(stack.url + "/forgot-password");
+  await p.getByLabel("Email").fill(email);
+  await p.getByRole("button", { name: "Send reset link" }).click();
+  const alert = p.getByRole("alert");
+  await alert.waitFor();
+  const shown = () => alert.locator("[aria-hidden=true]").innerText();
+  const first = await shown();
+  assert.match(first, /^Too many attempts\. Try again in \d{1,2}:\d\d\.$/, "one sentence with a countdown");
+  assert.equal(first.match(/Try again/g)?.length, 1, "said once");
+  assert.equal(await alert.locator(".sr-only").count(), 1, "screen readers hear one fixed sentence, not a tick a second");
+  await p.clock.fastForward(3000);
+  await p.waitForFunction((before) => document.querySelector("[role=alert] [aria-hidden=true]")?.textContent !== before, first);
+  assert.match(await shown(), /^Too many attempts\. Try again in \d{1,2}:\d\d\.$/);
+  assert.deepEqual(await axe(p), []);
+  await shot(p, "74-rate-limit-countdown");
+  await p.close();
+});
