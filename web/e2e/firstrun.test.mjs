@@ -126,6 +126,9 @@ test("a rate limit reads once, as a sentence, and counts down", async () => {
     await fetch(stack.url + "/api/v1/auth/password-reset", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ email }) });
   }
   const p = await page(360, "dark");
+  // Signed out: an earlier test of this file left a session in the browser profile.
+  await p.goto(stack.url + "/login");
+  await p.evaluate(() => localStorage.clear());
   await p.clock.install();
   await p.goto(stack.url + "/forgot-password");
   await p.getByLabel("Email").fill(email);
