@@ -3,10 +3,11 @@ GO ?= go
 
 .PHONY: run test build vet test-go clean web test-web bench bench-smoke soak fuzz image
 
-# `go build` into bin/ then run the binary: unchanged code is not rebuilt or relinked the
-# second time (Go's build cache), unlike `go run`, which links a fresh binary every start.
+# `go build` into bin/, then run the binary: when no code changed, bin/ally is up to date and
+# neither rebuilt nor relinked (without a VCS stamp, a commit alone does not relink it), and
+# bin/ally is at hand for `bin/ally mail list`.
 run: ## build and run Ally on SQLite in ./data
-	$(GO) build -o bin/ally ./cmd/ally
+	$(GO) build -buildvcs=false -o bin/ally ./cmd/ally
 	./bin/ally serve
 
 test: vet test-go test-web ## everything CI runs
