@@ -3,8 +3,12 @@ GO ?= go
 
 .PHONY: run test build vet test-go clean web test-web bench bench-smoke soak fuzz image
 
+# `go build` into bin/, then run the binary: when no code changed, bin/ally is up to date and
+# neither rebuilt nor relinked (without a VCS stamp, a commit alone does not relink it), and
+# bin/ally is at hand for `bin/ally mail list`.
 run: ## build and run Ally on SQLite in ./data
-	$(GO) run ./cmd/ally serve
+	$(GO) build -buildvcs=false -o bin/ally ./cmd/ally
+	./bin/ally serve
 
 test: vet test-go test-web ## everything CI runs
 

@@ -23,6 +23,7 @@ var (
 		"email_change_notice":   true,
 		"email_change_existing": true,
 		"signup_existing":       true,
+		"policy_change":         true, // the same notice to everyone, linking to public pages
 	}
 	subjectVisible = map[string]bool{
 		"verify_email":        true,

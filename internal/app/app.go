@@ -29,6 +29,7 @@ import (
 	"myally.app/ally/internal/httpx"
 	"myally.app/ally/internal/insights"
 	"myally.app/ally/internal/jobs"
+	"myally.app/ally/internal/llm"
 	"myally.app/ally/internal/mail"
 	"myally.app/ally/internal/memory"
 	"myally.app/ally/internal/privacy"
@@ -87,8 +88,10 @@ type Main struct {
 	RedirectURL string
 
 	httpMetrics *httpx.HTTPMetrics
-	server      *http.Server
-	listener    net.Listener
+	// models is which model providers chat uses, for the start-up notes.
+	models   llm.Status
+	server   *http.Server
+	listener net.Listener
 	// URL is where the server listens, once started.
 	URL string
 

@@ -141,6 +141,15 @@ func cmdServe(ctx context.Context, env Env) error {
 	}
 	m.Logger.Info("ally is serving", "url", m.URL, "database", string(m.DB.Dialect), "version", version())
 	fmt.Fprintf(env.Stdout, "Ally is running at %s\n", strings.Replace(m.URL, "http://127.0.0.1", "http://localhost", 1))
+	if order := m.models.Configured(); len(order) == 0 {
+		m.Logger.Warn("no model provider configured: sending a message answers 503 no_provider (docs/providers.md)")
+	} else {
+		m.Logger.Info("model providers", "order", strings.Join(order, ","))
+	}
+	m.Logger.Info("mail", "mailer", m.Config.Mailer)
+	for _, note := range m.startupNotes(ctx) {
+		fmt.Fprintln(env.Stdout, note)
+	}
 	return m.wait(ctx)
 }
 

@@ -19,6 +19,7 @@ func (m *Main) wireChat(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	m.models = models.Status
 	for _, p := range models.Status.Providers {
 		if p.Missing == llm.GeminiUnpaidNotice {
 			m.Logger.Warn("gemini fallback off: GEMINI_API_KEY is set but ALLY_GEMINI_PAID_TIER is not true; Google's unpaid tier uses prompts to improve its products (docs/providers.md)")

@@ -288,7 +288,11 @@ func (s *Service) redeemGoogleGrant(ctx context.Context, tx *sql.Tx, req googleE
 	if err != nil {
 		name, _ = validateName("", c.Email)
 	}
-	id, err := s.insertUserHashed(ctx, tx, NewUser{Email: c.Email, Name: name, Verified: true}, "")
+	role, err := s.signupRole(ctx, tx)
+	if err != nil {
+		return "", err
+	}
+	id, err := s.insertUserHashed(ctx, tx, NewUser{Email: c.Email, Name: name, Verified: true, Role: role}, "")
 	if err != nil {
 		return "", err
 	}

@@ -21,7 +21,7 @@ type LoginResponse struct {
 	User      User   `json:"user"`
 }
 
-var errBadCredentials = errs.E(errs.Unauthenticated, "the email address or password is not right")
+var errBadCredentials = errs.E(errs.Unauthenticated, "The email address or password is not right. Check them and try again.")
 
 // handleLogin signs in with email and password. Unknown addresses and wrong passwords get
 // the same answer after the same work.
@@ -39,7 +39,7 @@ func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Email == "" || req.Password == "" {
-		httpx.Error(w, r, errs.E(errs.Invalid, "enter your email address and password"))
+		httpx.Error(w, r, errs.E(errs.Invalid, "Enter your email address and password."))
 		return
 	}
 	u, err := s.userByEmail(ctx, s.db.R, req.Email)

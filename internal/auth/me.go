@@ -107,7 +107,7 @@ func (s *Service) checkCurrentPassword(u User, current string) error {
 		return errs.InvalidField("current_password", "enter your current password to change your email address or password")
 	}
 	if !s.passwordMatches(u.passwordHash, current) {
-		return &errs.Error{Code: errs.Forbidden, Field: "current_password", Message: "the current password is not right"}
+		return &errs.Error{Code: errs.Forbidden, Field: "current_password", Message: "The current password is not right."}
 	}
 	return nil
 }

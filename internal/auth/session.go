@@ -78,7 +78,7 @@ const lastSeenEvery = 5 * time.Minute
 // revoked session, a suspended or deleted account is refused at once.
 func (s *Service) authenticate(ctx context.Context, raw string) (Principal, error) {
 	unauth := func(cause error) error {
-		return errs.Wrap(cause, errs.Unauthenticated, "sign in again: your session is missing, expired or was signed out")
+		return errs.Wrap(cause, errs.Unauthenticated, "Your session ended. Sign in again.")
 	}
 	c, err := s.parseToken(raw)
 	if err != nil {

@@ -31,6 +31,9 @@ type limitCheck struct {
 type accepted struct {
 	Status  string `json:"status"`
 	Message string `json:"message"`
+	// Admin is true only for the first account of a fresh install, which becomes the
+	// server's admin (signupRole); it says nothing about any other address.
+	Admin bool `json:"admin,omitempty"`
 }
 
 var signupAccepted = accepted{Status: "accepted", Message: "Check your inbox: we sent a link to confirm your address. You can sign in meanwhile."}
@@ -68,7 +71,7 @@ func (s *Service) handleSignup(w http.ResponseWriter, r *http.Request) {
 		// error (and its *errs.Error is shared, so it is copied, never changed).
 		if e, ok := errs.As(err); ok && e.Code == errs.RateLimited {
 			c := *e
-			c.Message = "too many new accounts from your network today; try again later"
+			c.Message = "Too many new accounts were created from your network today. Try again tomorrow."
 			err = &c
 		}
 		httpx.Error(w, r, err)
@@ -80,7 +83,9 @@ func (s *Service) handleSignup(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, err)
 		return
 	}
+	admin := false
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		admin = false
 		existing, err := s.userByEmail(ctx, tx, req.Email)
 		if err == nil {
 			return s.mail.Send(ctx, tx, "signup_existing", existing.ID, existing.Email, map[string]any{
@@ -90,20 +95,30 @@ func (s *Service) handleSignup(w http.ResponseWriter, r *http.Request) {
 		if !errs.Is(err, errs.NotFound) {
 			return err
 		}
-		id, err := s.insertUserHashed(ctx, tx, NewUser{Email: req.Email, Name: req.Name}, hash)
+		role, err := s.signupRole(ctx, tx)
 		if err != nil {
 			return err
 		}
+		id, err := s.insertUserHashed(ctx, tx, NewUser{Email: req.Email, Name: req.Name, Role: role}, hash)
+		if err != nil {
+			return err
+		}
+		admin = role == RoleAdmin
 		if err := s.onSignup.run(ctx, tx, id); err != nil {
 			return err
 		}
 		return s.sendVerification(ctx, tx, id, req.Name, email)
 	})
 	if errs.Is(err, errs.Conflict) {
-		err = nil // a concurrent sign-up with the same address won; answer alike
+		err, admin = nil, false // a concurrent sign-up with the same address won; answer alike
 	}
 	if err != nil {
 		httpx.Error(w, r, err)
+		return
+	}
+	if admin {
+		httpx.JSON(w, http.StatusAccepted, accepted{Status: signupAccepted.Status, Admin: true,
+			Message: signupAccepted.Message + " Yours is the first account on this server, so it is the admin: the admin area shows the outbox."})
 		return
 	}
 	httpx.JSON(w, http.StatusAccepted, signupAccepted)
@@ -118,7 +133,7 @@ func (s *Service) validateSignup(req *signupRequest) error {
 		return err
 	}
 	if !req.AgeConfirmed {
-		return errs.InvalidField("age_confirmed", "confirm that you are 18 or older to create an account")
+		return errs.InvalidField("age_confirmed", "Confirm that you are 18 or older to create an account.")
 	}
 	if err := checkPassword("password", req.Password); err != nil {
 		return err

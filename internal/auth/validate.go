@@ -13,7 +13,7 @@ import (
 func validateEmail(raw string) (string, error) {
 	e := NormalizeEmail(raw)
 	if e == "" {
-		return "", errs.InvalidField("email", "enter your email address")
+		return "", errs.InvalidField("email", "Enter your email address.")
 	}
 	a, err := mail.ParseAddress(e)
 	if err != nil || a.Address != e || len(e) > 254 || !strings.Contains(e[strings.LastIndexByte(e, '@')+1:], ".") {

@@ -2,6 +2,8 @@ package chat
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -24,7 +26,8 @@ type Feedback struct {
 const maxFeedbackReason = 2000
 
 // SetFeedback records a feedback event on an assistant reply of userID: rating "up" or
-// "down", or "" to clear. Earlier events are kept; the latest one counts.
+// "down", or "" to clear. Earlier events are kept; the latest one counts; the same rating
+// given again only updates the latest event's reason.
 func (s *Store) SetFeedback(ctx context.Context, userID, messageID, rating, reason string) (*Feedback, error) {
 	m, err := s.Message(ctx, userID, messageID)
 	if err != nil {
@@ -34,8 +37,26 @@ func (s *Store) SetFeedback(ctx context.Context, userID, messageID, rating, reas
 		return nil, errs.E(errs.Invalid, "feedback is for the assistant's replies")
 	}
 	now := s.now()
-	if _, err := s.exec(ctx, `INSERT INTO message_feedback (message_id, user_id, rating, reason, created_at)
-		VALUES ($1, $2, $3, $4, $5)`, messageID, userID, rating, reason, db.Millis(now)); err != nil {
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		// The same rating again (a thumb, then the reason for it) amends the latest event:
+		// one rating with its reason is one piece of feedback, not two.
+		var lastID int64
+		var last string
+		err := tx.QueryRowContext(ctx, `SELECT id, rating FROM message_feedback WHERE message_id = $1 AND user_id = $2
+			ORDER BY id DESC LIMIT 1`, messageID, userID).Scan(&lastID, &last)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if err == nil && rating != "" && last == rating {
+			_, err = tx.ExecContext(ctx, `UPDATE message_feedback SET reason = $1, created_at = $2 WHERE id = $3 AND user_id = $4`,
+				reason, db.Millis(now), lastID, userID)
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO message_feedback (message_id, user_id, rating, reason, created_at)
+			VALUES ($1, $2, $3, $4, $5)`, messageID, userID, rating, reason, db.Millis(now))
+		return err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("chat: store feedback: %w", err)
 	}
 	if rating == "" {

@@ -69,7 +69,7 @@ func (l *Limiter) Allow(ctx context.Context, rule Rule, subject string) error {
 		return nil
 	}
 	wait := int(math.Ceil(float64(start+win-now.UnixMilli()) / 1000))
-	e := errs.E(errs.RateLimited, "too many attempts; try again in %s", humanWait(wait))
+	e := errs.E(errs.RateLimited, "Too many attempts. Try again in %s.", humanWait(wait))
 	e.Details = httpx.RetryAfter(wait)
 	return e
 }

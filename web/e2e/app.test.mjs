@@ -66,8 +66,10 @@ test("sign up, confirm the email through the outbox link", async () => {
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(password);
   const create = page.getByRole("button", { name: "Create account" });
-  assert.equal(await create.isDisabled(), true, "sign-up waits for the 18+ confirmation");
-  await page.getByLabel("I confirm that I am 18 years of age or older.").check();
+  await create.click();
+  const adult = page.getByLabel("I confirm that I am 18 years of age or older.");
+  assert.equal(await adult.getAttribute("aria-invalid"), "true", "sign-up waits for the 18+ confirmation");
+  await adult.check();
   await audit("02-sign-up");
   await create.click();
 

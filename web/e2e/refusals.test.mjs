@@ -54,8 +54,15 @@ test("no model provider configured: the chat says so", async () => {
   cleanups.push(() => stack.stop());
   const { page, errors } = await open(stack, await stack.signUp("linus@example.com"));
   await send(page, "Hello?");
-  await page.getByText("The assistant is not available.").waitFor();
+  await page.getByText("The assistant cannot answer yet.").waitFor();
   assert.equal(await page.getByLabel("Message", { exact: true }).inputValue(), "Hello?");
+  // The refused first message leaves no empty conversation behind.
+  assert.equal(new URL(page.url()).pathname, "/");
+  const token = await page.evaluate(() => localStorage.getItem("ally.token"));
+  const list = await (await fetch(stack.url + "/api/v1/conversations", { headers: { Authorization: "Bearer " + token } })).json();
+  assert.deepEqual(list.conversations ?? list.items ?? [], [], "no conversation was left behind");
+  assert.equal(await page.locator(".conv-list li").count(), 0);
+  assert.deepEqual(await axe(page), []);
   await shot(page, "21-no-provider");
   assert.deepEqual(errors.filter((e) => !/status of 503/.test(e)), []);
 });

@@ -6,6 +6,8 @@ export class ApiError extends Error {
   code: string;
   field?: string;
   details?: Record<string, unknown>;
+  /** at is when the answer came (Date.now()), to count a Retry-After down from. */
+  at = Date.now();
   constructor(status: number, code: string, message: string, field?: string, details?: Record<string, unknown>) {
     super(message);
     this.status = status;
@@ -38,7 +40,7 @@ export async function toApiError(res: Response): Promise<ApiError> {
   return new ApiError(
     res.status,
     e.code ?? (res.status >= 500 ? "internal" : "error"),
-    e.message ?? `The server answered ${res.status}. Please try again.`,
+    e.message ?? (res.status >= 500 ? "" : `The server answered ${res.status}. Try again.`),
     e.field,
     details,
   );
@@ -64,7 +66,11 @@ export async function request(method: string, path: string, body?: unknown, init
   }
   if (!res.ok) {
     const err = await toApiError(res);
-    if (res.status === 401 && token) unauthorized.forEach((fn) => fn());
+    if (res.status === 401 && token) {
+      unauthorized.forEach((fn) => fn());
+      // A token the server no longer accepts: the session ended, whatever the cause.
+      throw new ApiError(401, "session_ended", err.message, err.field, err.details);
+    }
     throw err;
   }
   return res;
@@ -84,18 +90,10 @@ export const put = <T,>(path: string, body?: unknown) => api<T>("PUT", path, bod
 export const patch = <T,>(path: string, body?: unknown) => api<T>("PATCH", path, body ?? {});
 export const del = <T,>(path: string) => api<T>("DELETE", path);
 
-/** errorText is what to show a person for an error. */
-export function errorText(err: unknown): string {
-  if (err instanceof ApiError) {
-    if (err.code === "rate_limited") {
-      const s = Number(err.details?.retry_after_seconds);
-      if (s > 0) return `${err.message} Try again in ${formatWait(s)}.`;
-    }
-    return err.message;
-  }
-  return "Something went wrong. Please try again.";
-}
+/** errorText is what to show a person for an error (the sentences live in errors.tsx). */
+export { messageFor as errorText } from "./errors";
 
+/** formatWait is a wait in words ("5 minutes"), for refusals that are not counted down. */
 export function formatWait(seconds: number): string {
   if (seconds < 90) return `${Math.ceil(seconds)} seconds`;
   if (seconds < 5400) return `${Math.ceil(seconds / 60)} minutes`;

@@ -6,6 +6,8 @@ import type { User } from "./types";
 interface Session {
   /** user is the signed-in account; null when signed out, undefined while loading. */
   user: User | null | undefined;
+  /** ended is true once the server refused the session token (expired, revoked, invalid). */
+  ended: boolean;
   signIn: (token: string, user?: User) => Promise<void>;
   signOut: (everywhere?: boolean) => Promise<void>;
   /** forget drops the token without asking the server: for a session the server already ended. */
@@ -18,6 +20,7 @@ const Ctx = createContext<Session | null>(null);
 
 export function SessionProvider({ children }: { children: ReactNode }) {
   const [user, setUser] = useState<User | null | undefined>(storage.token() ? undefined : null);
+  const [ended, setEnded] = useState(false);
 
   const refresh = useCallback(async () => {
     if (!storage.token()) {
@@ -29,6 +32,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) {
         storage.setToken(null);
+        setEnded(true);
         setUser(null);
       } else {
         throw err;
@@ -40,6 +44,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     refresh().catch(() => setUser(null));
     return onUnauthorized(() => {
       storage.setToken(null);
+      setEnded(true);
       setUser(null);
     });
   }, [refresh]);
@@ -47,6 +52,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const signIn = useCallback(
     async (token: string, u?: User) => {
       storage.setToken(token);
+      setEnded(false);
       if (u) setUser(u);
       else await refresh();
     },
@@ -68,7 +74,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     setUser(null);
   }, []);
 
-  return <Ctx.Provider value={{ user, signIn, signOut, forget, refresh, setUser }}>{children}</Ctx.Provider>;
+  return <Ctx.Provider value={{ user, ended, signIn, signOut, forget, refresh, setUser }}>{children}</Ctx.Provider>;
 }
 
 export function useSession(): Session {

@@ -11,7 +11,10 @@ interface Props {
   initial?: string;
 }
 
-/** Composer is the message box: Enter sends, Shift+Enter starts a new line. */
+/**
+ * Composer is the message box: Enter sends, Shift+Enter starts a new line, Up in an empty
+ * box edits the last message (Esc, which stops a reply, is handled for the whole page).
+ */
 export function Composer({ onSend, onStop, streaming, disabled, placeholder = "Message Ally", initial = "" }: Props) {
   const [text, setText] = useState(initial);
   useEffect(() => {
@@ -41,6 +44,14 @@ export function Composer({ onSend, onStop, streaming, disabled, placeholder = "M
     if (e.key === "Enter" && !e.shiftKey && !e.nativeEvent.isComposing) {
       e.preventDefault();
       submit();
+    } else if (e.key === "ArrowUp" && !text && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey) {
+      // Up in an empty box edits the last message sent, as in other chat apps.
+      const edits = document.querySelectorAll<HTMLButtonElement>(".msg-user .edit-btn, .msg-user [aria-label='Edit message']");
+      const last = edits[edits.length - 1];
+      if (last) {
+        e.preventDefault();
+        last.click();
+      }
     }
   };
 
@@ -58,9 +69,13 @@ export function Composer({ onSend, onStop, streaming, disabled, placeholder = "M
         onChange={(e) => setText(e.target.value)}
         onKeyDown={key}
         disabled={disabled}
+        aria-describedby="composer-keys"
       />
+      <span id="composer-keys" className="sr-only">
+        Enter sends, Shift+Enter starts a new line. Press question mark outside the box for all shortcuts.
+      </span>
       {streaming ? (
-        <button type="button" className="send-btn stop" onClick={onStop} aria-label="Stop reply" title="Stop">
+        <button type="button" className="send-btn stop" onClick={onStop} aria-label="Stop reply" title="Stop (Esc)" aria-keyshortcuts="Escape">
           <IconStop />
         </button>
       ) : (

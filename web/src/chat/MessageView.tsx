@@ -120,7 +120,7 @@ export function MessageView({ message: m, isLastReply, busy, onRegenerate, onEdi
               <IconRefresh size={16} />
             </button>
           )}
-          <FeedbackButtons messageId={m.id} feedback={m.feedback} onChange={onFeedback} />
+          {m.status !== "failed" && <FeedbackButtons messageId={m.id} feedback={m.feedback} onChange={onFeedback} />}
         </div>
       )}
     </div>

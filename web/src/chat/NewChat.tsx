@@ -1,32 +1,58 @@
-import { useEffect } from "react";
-import { errorText } from "../api";
-import { Alert, useAsync } from "../components/ui";
+import { useEffect, useState } from "react";
+import { ApiError, del, request } from "../api";
+import { Alert } from "../components/ui";
+import { ErrorAlert } from "../errors";
 import { navigate } from "../router";
 import { usePublicConfig, useSession } from "../session";
 import { Composer } from "./Composer";
 import { useConversations } from "./conversations";
-import { VerifyBanner } from "./TurnError";
-import { pendingFirstMessage } from "./useChat";
+import { TurnError, VerifyBanner } from "./TurnError";
 
 const suggestions = ["Plan a relaxed weekend in Lisbon", "Explain a Go interface with an example", "Help me write a polite follow-up email", "Remember that I prefer short answers"];
 
-/** NewChat is the start page: a greeting and the composer; the first message opens a conversation. */
+/** firstAccountNotice is set by sign-up when the new account became the server's admin. */
+export const firstAccountNotice = { current: false };
+
+/**
+ * NewChat is the start page: a greeting and the composer. The first message opens a
+ * conversation; if the server refuses it (no model provider, quota, …) the conversation
+ * is deleted again, so a refusal leaves nothing empty behind.
+ */
 export function NewChat() {
   const { user } = useSession();
   const cfg = usePublicConfig();
   const mustVerify = !!user && !user.email_verified && cfg?.require_verified_email === true;
   const convs = useConversations();
-  const { error, run } = useAsync();
+  const [error, setError] = useState<unknown>(null);
+  const [admin] = useState(() => {
+    const v = firstAccountNotice.current;
+    firstAccountNotice.current = false;
+    return v;
+  });
 
   useEffect(() => {
     document.title = "New chat · Ally";
   }, []);
 
   const start = async (text: string) => {
-    const c = await run(() => convs.create());
-    if (!c) throw new Error("not created");
-    pendingFirstMessage.set(c.id, text);
-    navigate(`/c/${c.id}`);
+    setError(null);
+    let id = "";
+    try {
+      id = (await convs.create()).id;
+      // The reply goes on on the server once the message is accepted; the conversation
+      // page follows it from its stream.
+      const stop = new AbortController();
+      await request("POST", `/conversations/${id}/messages`, { content: text }, { signal: stop.signal, headers: { Accept: "text/event-stream" } });
+      stop.abort();
+    } catch (err) {
+      if (id) {
+        await del(`/conversations/${id}`).catch(() => undefined);
+        convs.reload().catch(() => undefined);
+      }
+      setError(err);
+      throw err;
+    }
+    navigate(`/c/${id}`);
   };
 
   const hour = new Date().getHours();
@@ -40,8 +66,14 @@ export function NewChat() {
           {greeting}
           {first ? `, ${first}` : ""}
         </h1>
+        {admin && (
+          <Alert kind="info">
+            <strong>Yours is the first account on this server, so it is the admin.</strong> The admin area shows the outbox: the
+            email this server would send, verification links included. In a terminal, <code>ally mail list</code> shows it too.
+          </Alert>
+        )}
         {mustVerify && <VerifyBanner />}
-        {error ? <Alert>{errorText(error)}</Alert> : null}
+        {error instanceof ApiError ? <TurnError error={error} onClose={() => setError(null)} /> : error ? <ErrorAlert error={error} /> : null}
         <Composer onSend={start} onStop={() => undefined} streaming={false} disabled={mustVerify} placeholder={mustVerify ? "Confirm your email address to start" : "How can I help you today?"} />
         <div className="suggestions">
           {suggestions.map((s) => (

@@ -1,7 +1,7 @@
 import { useEffect, useRef } from "react";
 import { IconPlus, IconSearch, IconSettings, IconX } from "../components/icons";
 import { Logo } from "../components/Logo";
-import { Link, navigate } from "../router";
+import { Link } from "../router";
 import { useSession } from "../session";
 import { LegalLinks } from "../changelog/LegalLinks";
 import { WhatsNewLink } from "../changelog/WhatsNewLink";
@@ -9,7 +9,21 @@ import { ConversationItem } from "./ConversationItem";
 import { useConversations } from "./conversations";
 
 /** Sidebar lists conversations with search, and leads to a new chat and to settings. */
-export function Sidebar({ activeId, open, onClose }: { activeId: string; open: boolean; onClose: () => void }) {
+export function Sidebar({
+  activeId,
+  open,
+  onClose,
+  onHelp,
+  onNewChat,
+}: {
+  activeId: string;
+  open: boolean;
+  onClose: () => void;
+  /** onHelp opens the keyboard shortcuts sheet. */
+  onHelp: () => void;
+  /** onNewChat opens the new-chat page with the caret in its message box. */
+  onNewChat: () => void;
+}) {
   const convs = useConversations();
   const { user } = useSession();
   const closeRef = useRef<HTMLButtonElement>(null);
@@ -35,10 +49,8 @@ export function Sidebar({ activeId, open, onClose }: { activeId: string; open: b
       <button
         type="button"
         className="btn btn-outline btn-block new-chat-btn"
-        onClick={() => {
-          onClose();
-          navigate("/");
-        }}
+        onClick={onNewChat}
+        aria-keyshortcuts="Control+Shift+O Meta+Shift+O"
       >
         <IconPlus size={16} /> New chat
       </button>
@@ -47,7 +59,7 @@ export function Sidebar({ activeId, open, onClose }: { activeId: string; open: b
         <label htmlFor="conv-search" className="sr-only">
           Search conversations
         </label>
-        <input id="conv-search" type="search" placeholder="Search" value={convs.query} onChange={(e) => convs.setQuery(e.target.value)} />
+        <input id="conv-search" type="search" aria-keyshortcuts="Control+K Meta+K" placeholder="Search" value={convs.query} onChange={(e) => convs.setQuery(e.target.value)} />
       </div>
       <nav className="conv-list" aria-label="Recent conversations">
         {convs.unread > 0 && (
@@ -77,6 +89,11 @@ export function Sidebar({ activeId, open, onClose }: { activeId: string; open: b
           <IconSettings size={17} />
           <span className="sr-only">Settings</span>
         </Link>
+        <button type="button" className="icon-btn" aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)" aria-keyshortcuts="?" onClick={onHelp}>
+          <span aria-hidden="true" className="help-mark">
+            ?
+          </span>
+        </button>
         <LegalLinks className="small" whatsNew={false} />
       </div>
     </aside>

@@ -1,6 +1,7 @@
 import { useState } from "react";
-import { ApiError, errorText, formatWait, post } from "../api";
+import { ApiError, errorText, post } from "../api";
 import { Alert } from "../components/ui";
+import { ErrorText, retryAt, useNow, waitText } from "../errors";
 import { Link } from "../router";
 
 /** resetTime reads when a quota resets from an error's details. */
@@ -38,20 +39,39 @@ export function TurnError({ error, onClose }: { error: ApiError; onClose: () => 
   if (error.code === "no_provider") {
     return (
       <Alert kind="warning">
-        <strong>The assistant is not available.</strong> No model provider is configured on this server; the operator needs to set one up.
+        <strong>The assistant cannot answer yet.</strong> No model provider is set up on this server. If you run it, set
+        ANTHROPIC_API_KEY (or point OPENAI_BASE_URL at a local server such as Ollama) and start it again; otherwise ask its
+        operator.
       </Alert>
     );
   }
-  if (error.code === "rate_limited") {
-    const s = Number(error.details?.retry_after_seconds);
-    return <Alert kind="warning">You are sending messages too quickly.{s > 0 ? ` Try again in ${formatWait(s)}.` : ""}</Alert>;
-  }
+  if (error.code === "rate_limited") return <TooQuick error={error} />;
   return (
     <Alert>
-      {errorText(error)}{" "}
+      <ErrorText error={error} />{" "}
       <button type="button" className="link-btn" onClick={onClose}>
         Dismiss
       </button>
+    </Alert>
+  );
+}
+
+/** TooQuick counts down to the moment messages may be sent again. */
+function TooQuick({ error }: { error: ApiError }) {
+  const at = retryAt(error);
+  const now = useNow(at !== null);
+  const left = at === null ? 0 : (at - now) / 1000;
+  return (
+    <Alert kind="warning">
+      {at === null ? (
+        "You are sending messages too quickly. Wait a moment and try again."
+      ) : (
+        <>
+          {/* The count is for the eye; a screen reader hears the sentence once. */}
+          <span aria-hidden="true">{left > 0 ? `You are sending messages too quickly. Try again in ${waitText(left)}.` : "You can send messages again."}</span>
+          <span className="sr-only">You are sending messages too quickly. Try again in {waitText((at - error.at) / 1000)}.</span>
+        </>
+      )}
     </Alert>
   );
 }

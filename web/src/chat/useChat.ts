@@ -152,9 +152,15 @@ export function useChat(conversationId: string, onTurnEnd: () => void) {
       headers: { Accept: "text/event-stream" },
       signal: aborter.current.signal,
     });
-    if (res.status === 204 || !alive.current) return;
+    if (!alive.current) return;
+    // 204: the reply ended between loading the messages and asking for its stream; the
+    // messages loaded may still show it streaming, so load them again.
+    if (res.status === 204) {
+      await load();
+      return;
+    }
     await follow(res, "reattach");
-  }, [conversationId, follow]);
+  }, [conversationId, follow, load]);
 
   /** start sends a turn (a message, a regeneration or an edit) and follows its reply. */
   const start = useCallback(

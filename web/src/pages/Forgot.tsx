@@ -1,8 +1,9 @@
 import { useState, type FormEvent } from "react";
-import { errorText, post } from "../api";
+import { post } from "../api";
 import { Alert, Field, useAsync } from "../components/ui";
 import { Link } from "../router";
 import { AuthLayout } from "./AuthLayout";
+import { ErrorAlert } from "../errors";
 
 export function Forgot() {
   const [email, setEmail] = useState("");
@@ -22,7 +23,7 @@ export function Forgot() {
       ) : (
         <form onSubmit={submit} noValidate>
           <p className="muted">Enter your email and we will send you a link to choose a new password.</p>
-          {error ? <Alert>{errorText(error)}</Alert> : null}
+          {error ? <ErrorAlert error={error} /> : null}
           <Field label="Email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
           <button className="btn btn-primary btn-block" disabled={busy || !email}>
             {busy ? "Sending…" : "Send reset link"}

@@ -1,10 +1,11 @@
 import { useEffect, useRef, useState, type FormEvent } from "react";
-import { errorText, post } from "../api";
+import { post } from "../api";
 import { Alert, Spinner, useAsync } from "../components/ui";
 import { Link, useLocation } from "../router";
 import { useSession } from "../session";
 import type { User } from "../types";
 import { AuthLayout } from "./AuthLayout";
+import { ErrorAlert } from "../errors";
 
 /**
  * GoogleReturn finishes Google sign-in: the server sent the browser here with a one-time
@@ -50,7 +51,7 @@ export function GoogleReturn() {
     <AuthLayout title={isSignup ? "Create your account" : "Signing you in"}>
       {error ? (
         <>
-          <Alert>{errorText(error)}</Alert>
+          <ErrorAlert error={error} />
           <Link className="btn btn-outline btn-block" href="/login">
             Back to sign in
           </Link>

@@ -1,9 +1,9 @@
 import { useEffect, useState } from "react";
-import { errorText } from "../api";
-import { Alert, Spinner } from "../components/ui";
+import { Spinner } from "../components/ui";
 import { Link } from "../router";
 import { useSession } from "../session";
 import { getPlans, limitLines, priceText, type Plan } from "../billing/billingApi";
+import { ErrorAlert } from "../errors";
 
 /** Pricing is the public page of plans, from GET /api/v1/plans. */
 export function Pricing() {
@@ -14,7 +14,7 @@ export function Pricing() {
     document.title = "Pricing · Ally";
     getPlans().then((r) => setPlans(r.plans), setError);
   }, []);
-  if (error) return <Alert>{errorText(error)}</Alert>;
+  if (error) return <ErrorAlert error={error} />;
   if (!plans) return <Spinner />;
   return (
     <main className="pricing-page">

@@ -1,8 +1,9 @@
-import { errorText, post } from "../api";
-import { Alert, formatDate, useAsync } from "../components/ui";
+import { post } from "../api";
+import { formatDate, useAsync } from "../components/ui";
 import { useSession } from "../session";
 import type { User } from "../types";
 import { AuthLayout } from "./AuthLayout";
+import { ErrorAlert } from "../errors";
 
 /** Deleted is what POST /me/recover answers with "preview": true. */
 export interface Deleted {
@@ -34,7 +35,7 @@ export function Recovery({ email, password, until, onBack }: { email: string; pa
     });
   return (
     <AuthLayout title="Recover your account?">
-      {error ? <Alert>{errorText(error)}</Alert> : null}
+      {error ? <ErrorAlert error={error} /> : null}
       <p>
         The account <strong>{email}</strong> was deleted. It will be permanently deleted on <strong>{formatDate(until)}</strong>.
       </p>

@@ -1,11 +1,12 @@
 import { useEffect, useState, type FormEvent } from "react";
-import { ApiError, errorText, post } from "../api";
+import { ApiError, post } from "../api";
 import { Alert, Field, formatDate, useAsync } from "../components/ui";
 import { Link, useLocation } from "../router";
 import { publicConfig, useSession } from "../session";
 import type { User } from "../types";
 import { AuthLayout } from "./AuthLayout";
 import { Recovery, recoveryPreview, type Deleted } from "./Recovery";
+import { ErrorAlert } from "../errors";
 
 export function SignIn() {
   const { signIn } = useSession();
@@ -17,6 +18,8 @@ export function SignIn() {
   const googleError = query.get("error");
   // Set by Settings > Privacy right after the account was deleted.
   const deletedUntil = query.get("deleted");
+  // Set by the app when the server ended the session (expired, signed out elsewhere).
+  const ended = query.get("ended") === "1";
   const [recovery, setRecovery] = useState<Deleted | null>(null);
 
   useEffect(() => {
@@ -62,12 +65,13 @@ export function SignIn() {
         </>
       )}
       <form onSubmit={submit} noValidate>
+        {ended && !error && !deletedUntil && <Alert kind="info">Your session ended. Sign in again.</Alert>}
         {deletedUntil && !error && (
           <Alert kind="info">
             Your account is deleted and you are signed out. Changed your mind? Sign in before {formatDate(deletedUntil)} to recover it.
           </Alert>
         )}
-        {error ? <Alert>{errorText(error)}</Alert> : googleError ? <Alert>{googleMessages[googleError] ?? googleMessages.google_failed}</Alert> : null}
+        {error ? <ErrorAlert error={error} /> : googleError ? <Alert>{googleMessages[googleError] ?? googleMessages.google_failed}</Alert> : null}
         <Field label="Email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
         <Field
           label="Password"

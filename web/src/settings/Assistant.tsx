@@ -1,8 +1,9 @@
 import { useEffect, useState, type FormEvent } from "react";
-import { ApiError, errorText, get, put } from "../api";
+import { ApiError, get, put } from "../api";
 import { Alert, Field, Spinner, useAsync } from "../components/ui";
 import { preferencesBody, type Preferences } from "../types";
 import Guidance from "./Guidance";
+import { ErrorAlert } from "../errors";
 
 const lengths: { value: Preferences["response_length"]; label: string }[] = [
   { value: "short", label: "Short" },
@@ -20,7 +21,7 @@ export default function Assistant() {
     load.run(async () => setPrefs(await get<Preferences>("/me/preferences")));
   }, []);
 
-  if (load.error) return <Alert>{errorText(load.error)}</Alert>;
+  if (load.error) return <ErrorAlert error={load.error} />;
   if (!prefs) return <Spinner />;
   const set = (p: Partial<Preferences>) => {
     setSaved(false);
@@ -40,7 +41,7 @@ export default function Assistant() {
       <h2>Assistant</h2>
       <p className="muted">How your assistant speaks to you. It follows these in every conversation.</p>
       <form onSubmit={submit} noValidate>
-        {error && !(error instanceof ApiError && error.field) ? <Alert>{errorText(error)}</Alert> : null}
+        {error && !(error instanceof ApiError && error.field) ? <ErrorAlert error={error} /> : null}
         {saved && <Alert kind="success">Saved.</Alert>}
         <Field label="Assistant name" value={prefs.assistant_name} placeholder="Ally" maxLength={60} onChange={(e) => set({ assistant_name: e.target.value })} error={fieldErr("assistant_name")} />
         <div className="field">

@@ -1,9 +1,10 @@
 import { useEffect, useState } from "react";
-import { ApiError, errorText, get } from "../api";
+import { ApiError, get } from "../api";
 import { Alert, Spinner } from "../components/ui";
 import { useLocation } from "../router";
 import { getBilling, getPlans, limitLines, openPortal, priceText, startCheckout, type BillingStatus, type Plan } from "../billing/billingApi";
 import { Meter } from "./Usage";
+import { ErrorAlert } from "../errors";
 
 interface Allowance {
   used: number;
@@ -68,7 +69,7 @@ export default function Billing() {
       </section>
     );
   }
-  if (!billing) return error ? <Alert>{errorText(error)}</Alert> : <Spinner />;
+  if (!billing) return error ? <ErrorAlert error={error} /> : <Spinner />;
 
   const current = plans.find((p) => p.id === billing.plan);
   const upgrades = plans.filter((p) => p.price && p.id !== billing.plan);
@@ -77,7 +78,7 @@ export default function Billing() {
     <>
       {query.get("checkout") === "success" && <Alert kind="success">Thank you! Your subscription is being set up; your new limits apply as soon as Stripe confirms it.</Alert>}
       {query.get("checkout") === "cancelled" && <Alert kind="info">Checkout was cancelled; nothing was charged.</Alert>}
-      {error != null && <Alert>{errorText(error)}</Alert>}
+      {error != null && <ErrorAlert error={error} />}
       <section className="panel">
         <h2>Your plan</h2>
         <div className="stats">

@@ -1,8 +1,9 @@
 import { useState, type FormEvent } from "react";
-import { ApiError, errorText, post } from "../api";
+import { ApiError, post } from "../api";
 import { Alert, Field, useAsync } from "../components/ui";
 import { navigate } from "../router";
 import { useSession } from "../session";
+import { ErrorAlert } from "../errors";
 
 interface Deleted {
   status: string;
@@ -75,7 +76,7 @@ export function DeleteAccount({ graceDays }: { graceDays: number }) {
               <li>After {graceDays} days your data is permanently deleted and cannot be recovered.</li>
             </ul>
           </Alert>
-          {error && !wrongPassword && !needsGoogle ? <Alert>{errorText(error)}</Alert> : null}
+          {error && !wrongPassword && !needsGoogle ? <ErrorAlert error={error} /> : null}
           {hasPassword ? (
             <Field
               label="Current password"

@@ -1,8 +1,9 @@
 import { useEffect, useState } from "react";
-import { ApiError, del, errorText, get, post, put } from "../api";
+import { ApiError, del, get, post, put } from "../api";
 import { Alert, Spinner, useAsync } from "../components/ui";
 import { Link } from "../router";
 import { preferencesBody, type Guidance as GuidanceView, type GuidanceChange, type GuidanceVersion, type Preferences } from "../types";
+import { ErrorAlert } from "../errors";
 
 const actions: Record<GuidanceChange["action"], string> = { add: "Added", remove: "Removed", edit: "Rewrote" };
 const issueNames: Record<string, string> = {
@@ -32,7 +33,7 @@ export default function Guidance({ nightly, onNightly }: { nightly: boolean; onN
   useEffect(() => {
     load.run(refresh);
   }, []);
-  if (load.error) return <Alert>{errorText(load.error)}</Alert>;
+  if (load.error) return <ErrorAlert error={load.error} />;
   if (!g) return <Spinner />;
 
   const apply = (fn: () => Promise<GuidanceView>, done: string) =>
@@ -60,7 +61,7 @@ export default function Guidance({ nightly, onNightly }: { nightly: boolean; onN
         Each night Ally reviews the day’s conversations and your thumbs up and down with AI, and keeps a few lines of guidance it follows in every reply. A change needs
         support from your feedback; you can edit, clear or restore it at any time. Your conversations never train third-party AI models.
       </p>
-      {act.error && !fieldErr ? <Alert>{errorText(act.error)}</Alert> : null}
+      {act.error && !fieldErr ? <ErrorAlert error={act.error} /> : null}
       {notice && <Alert kind="success">{notice}</Alert>}
       <label className="switch-row">
         <input type="checkbox" role="switch" checked={nightly} disabled={act.busy} onChange={(e) => toggle(e.target.checked)} />

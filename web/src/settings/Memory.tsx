@@ -1,9 +1,10 @@
 import { useCallback, useEffect, useState } from "react";
-import { errorText, get, put } from "../api";
-import { Alert, formatDate, Spinner, useAsync } from "../components/ui";
+import { get, put } from "../api";
+import { formatDate, Spinner, useAsync } from "../components/ui";
 import { preferencesBody, type Preferences } from "../types";
 import { MemoryFileView } from "./MemoryFileView";
 import { memoryApi, type MemoryTree } from "./memoryApi";
+import { ErrorAlert } from "../errors";
 
 const kb = (n: number) => (n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} KB`);
 
@@ -24,7 +25,7 @@ export default function Memory() {
       <section className="panel">
         <h2>Memory files</h2>
         <p className="muted">What your assistant has written down about you. Every change is kept as a version you can restore.</p>
-        {load.error ? <Alert>{errorText(load.error)}</Alert> : null}
+        {load.error ? <ErrorAlert error={load.error} /> : null}
         {!tree && !load.error && <Spinner />}
         {tree && tree.files.length === 0 && <p className="empty-note">Nothing saved yet. Ask your assistant to remember something.</p>}
         {tree && tree.files.length > 0 && (
@@ -69,7 +70,7 @@ function MemorySwitch() {
   useEffect(() => {
     run(async () => setPrefs(await get<Preferences>("/me/preferences")));
   }, []);
-  if (!prefs) return error ? <Alert>{errorText(error)}</Alert> : null;
+  if (!prefs) return error ? <ErrorAlert error={error} /> : null;
   // The switch moves at once; it moves back if the server refuses.
   const toggle = (on: boolean) => {
     const before = prefs;
@@ -85,7 +86,7 @@ function MemorySwitch() {
   };
   return (
     <section className="panel">
-      {error ? <Alert>{errorText(error)}</Alert> : null}
+      {error ? <ErrorAlert error={error} /> : null}
       <label className="switch-row">
         <input type="checkbox" role="switch" checked={prefs.memory_enabled} onChange={(e) => toggle(e.target.checked)} />
         <span>

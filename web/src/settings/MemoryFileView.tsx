@@ -1,11 +1,14 @@
 import { useEffect, useState } from "react";
-import { errorText } from "../api";
 import { Markdown } from "../components/Markdown";
-import { Alert, formatDate, Spinner, useAsync } from "../components/ui";
+import { formatDate, Spinner, useAsync } from "../components/ui";
 import { memoryApi, type MemoryFile, type MemoryVersion } from "./memoryApi";
+import { ErrorAlert } from "../errors";
 
+// Every action the server records (internal/memory: create, edit, delete, rename, revert),
+// plus the tool names older versions carry.
 const actionText: Record<string, string> = {
   create: "Created",
+  edit: "Edited",
   str_replace: "Edited",
   insert: "Added to",
   delete: "Deleted",
@@ -26,7 +29,7 @@ export function MemoryFileView({ path, onChanged, onDeleted }: { path: string; o
     load();
   }, [path]);
 
-  if (!file) return <div className="file-view">{error ? <Alert>{errorText(error)}</Alert> : <Spinner />}</div>;
+  if (!file) return <div className="file-view">{error ? <ErrorAlert error={error} /> : <Spinner />}</div>;
 
   const save = () =>
     run(async () => {
@@ -42,7 +45,7 @@ export function MemoryFileView({ path, onChanged, onDeleted }: { path: string; o
 
   return (
     <div className="file-view">
-      {error ? <Alert>{errorText(error)}</Alert> : null}
+      {error ? <ErrorAlert error={error} /> : null}
       {mode === "edit" ? (
         <div className="field">
           <label htmlFor="mem-edit" className="sr-only">
@@ -108,17 +111,17 @@ function Versions({ path, onReverted }: { path: string; onReverted: () => void }
   useEffect(() => {
     run(async () => setList(await memoryApi.versions(path)));
   }, [path]);
-  if (!list) return error ? <Alert>{errorText(error)}</Alert> : <Spinner />;
+  if (!list) return error ? <ErrorAlert error={error} /> : <Spinner />;
   return (
     <div className="versions">
-      {error ? <Alert>{errorText(error)}</Alert> : null}
+      {error ? <ErrorAlert error={error} /> : null}
       <h3>History</h3>
       <ol>
         {list.map((v, i) => (
           <li key={v.id}>
             <div className="version-row">
               <span>
-                <strong>{actionText[v.action] ?? v.action}</strong> by {v.author === "user" ? "you" : "assistant"}
+                <strong>{actionText[v.action] ?? "Changed"}</strong> by {v.author === "user" ? "you" : "assistant"}
                 <span className="muted"> · {formatDate(v.created_at)}</span>
               </span>
               <span className="version-actions">

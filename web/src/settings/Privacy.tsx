@@ -1,9 +1,10 @@
 import { useEffect, useState } from "react";
-import { errorText, get } from "../api";
+import { get } from "../api";
 import { Alert, formatNumber, Spinner, useAsync } from "../components/ui";
 import { DeleteAccount } from "./DeleteAccount";
 import { dataKind, formatBytes } from "./dataKinds";
 import { downloadExport } from "./exportDownload";
+import { ErrorAlert } from "../errors";
 
 /** DataSummary is GET /me/data: every kind of data held about the user (PRIV-1). */
 export interface DataSummary {
@@ -37,7 +38,7 @@ export default function Privacy() {
           Everything Ally holds about you, and how long it is kept. We do not sell your data, use it for advertising, or train
           other companies' AI models on your conversations. Server logs record requests and errors, never what you write.
         </p>
-        {error ? <Alert>{errorText(error)}</Alert> : null}
+        {error ? <ErrorAlert error={error} /> : null}
         {!data && !error && <Spinner />}
         {data && <Held data={data} />}
       </section>
@@ -118,7 +119,7 @@ function Export() {
         One JSON file with everything listed above: your account, conversations and messages, memory files and their history,
         feedback, usage, sign-ins and the services that processed your data. Your password is never included.
       </p>
-      {error ? <Alert>{errorText(error)}</Alert> : null}
+      {error ? <ErrorAlert error={error} /> : null}
       {saved && (
         <Alert kind="success">
           Saved {saved.name} ({formatBytes(saved.bytes)}).

@@ -1,8 +1,9 @@
 import { useState, type FormEvent } from "react";
-import { ApiError, errorText, patch } from "../api";
+import { ApiError, patch } from "../api";
 import { Alert, Field, useAsync } from "../components/ui";
 import { useSession } from "../session";
 import type { User } from "../types";
+import { ErrorAlert } from "../errors";
 
 const zones: string[] = (() => {
   try {
@@ -51,7 +52,7 @@ function Details({ user, onSaved }: { user: User; onSaved: (u: User) => void }) 
     <section className="panel" aria-labelledby="profile-heading">
       <h2 id="profile-heading">Profile</h2>
       <form onSubmit={submit} noValidate>
-        {error && !(error instanceof ApiError && error.field) ? <Alert>{errorText(error)}</Alert> : null}
+        {error && !(error instanceof ApiError && error.field) ? <ErrorAlert error={error} /> : null}
         {saved && <Alert kind="success">{saved}</Alert>}
         <Field label="Name" autoComplete="name" value={name} onChange={(e) => setName(e.target.value)} error={fieldErr("name")} />
         <Field
@@ -128,7 +129,7 @@ function Password() {
     <section className="panel" aria-labelledby="password-heading">
       <h2 id="password-heading">Password</h2>
       <form onSubmit={submit} noValidate>
-        {error ? <Alert>{errorText(error)}</Alert> : null}
+        {error ? <ErrorAlert error={error} /> : null}
         {done && <Alert kind="success">Password changed. Your other devices were signed out.</Alert>}
         {user?.has_password && (
           <Field label="Current password" type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} />

@@ -1,7 +1,8 @@
 import { useEffect, useState } from "react";
-import { del, errorText, get } from "../api";
-import { Alert, formatDate, Spinner, useAsync } from "../components/ui";
+import { del, get } from "../api";
+import { formatDate, Spinner, useAsync } from "../components/ui";
 import { useSession } from "../session";
+import { ErrorAlert } from "../errors";
 
 interface SessionRow {
   id: string;
@@ -59,7 +60,7 @@ function Sessions() {
   return (
     <section className="panel">
       <h2>Where you are signed in</h2>
-      {error ? <Alert>{errorText(error)}</Alert> : null}
+      {error ? <ErrorAlert error={error} /> : null}
       {!rows && !error && <Spinner />}
       {rows && (
         <ul className="rows">
@@ -116,7 +117,7 @@ function History() {
     <section className="panel">
       <h2>Sign-in history</h2>
       <p className="muted small">The last 90 days.</p>
-      {error ? <Alert>{errorText(error)}</Alert> : null}
+      {error ? <ErrorAlert error={error} /> : null}
       {!rows && !error && <Spinner />}
       {rows && rows.length === 0 && <p className="empty-note">No sign-ins yet.</p>}
       {rows && rows.length > 0 && (

@@ -1,5 +1,4 @@
 import { useCallback, useEffect, useState } from "react";
-import { errorText } from "../api";
 import { useConversations } from "../chat/conversations";
 import { Alert, formatNumber, Spinner } from "../components/ui";
 import { Link } from "../router";
@@ -7,6 +6,7 @@ import { useSession } from "../session";
 import type { Task, TaskRun } from "../types";
 import { TaskForm } from "./TaskForm";
 import { channelNames, describeSchedule, formatInZone, tasksApi, zoneName } from "./tasksApi";
+import { ErrorAlert } from "../errors";
 
 const statusNames: Record<string, string> = {
   queued: "Queued",
@@ -56,7 +56,7 @@ export default function Tasks() {
           )}
         </div>
         <p className="muted">Your assistant does these on a schedule, in their own conversation, and sends you the result.</p>
-        {error ? <Alert>{errorText(error)}</Alert> : null}
+        {error ? <ErrorAlert error={error} /> : null}
         {notice && <Alert kind="success">{notice}</Alert>}
         {data && data.projected !== null && (
           <div className="stats">
@@ -203,7 +203,7 @@ function TaskCard({ task, defaultZone, onChanged, onDeleted }: { task: Task; def
         </Alert>
       )}
       {last?.status === "failed" && last.error && task.enabled && <p className="inline-error">Last run failed: {last.error}</p>}
-      {error ? <Alert>{errorText(error)}</Alert> : null}
+      {error ? <ErrorAlert error={error} /> : null}
       {info && <Alert kind="info">{info}</Alert>}
       {mode === "delete" ? (
         <div className="task-actions confirm-row" role="group" aria-label={`Delete “${task.title}”?`}>
@@ -298,7 +298,7 @@ function RunHistory({ task, onFinished }: { task: Task; onFinished: () => void }
   return (
     <section className="run-history" aria-label={`Run history of “${task.title}”`}>
       <h4>Run history</h4>
-      {error ? <Alert>{errorText(error)}</Alert> : null}
+      {error ? <ErrorAlert error={error} /> : null}
       {!runs && !error && <Spinner />}
       {runs && runs.length === 0 && <p className="muted small">No runs yet.</p>}
       {runs && runs.length > 0 && (

@@ -1,7 +1,8 @@
 import { useEffect, useState } from "react";
-import { del, errorText, get, post } from "../api";
+import { del, get, post } from "../api";
 import { Alert, Spinner, formatDate, useAsync } from "../components/ui";
 import QRCode from "./QRCode";
+import { ErrorAlert } from "../errors";
 
 interface TelegramStatus {
   enabled: boolean;
@@ -47,7 +48,7 @@ export default function Telegram() {
     return () => clearInterval(timer);
   }, [link, st?.linked]);
 
-  if (load.error && !st) return <Alert>{errorText(load.error)}</Alert>;
+  if (load.error && !st) return <ErrorAlert error={load.error} />;
   if (!st) return <Spinner />;
 
   const createLink = () =>
@@ -68,7 +69,7 @@ export default function Telegram() {
       <h2>Telegram</h2>
       <p className="muted">Talk to your assistant from Telegram: the same assistant, memory and limits, with your Telegram conversations on the web too. Scheduled tasks can send their results there.</p>
       {notice && <Alert kind="success">{notice}</Alert>}
-      {action.error ? <Alert>{errorText(action.error)}</Alert> : null}
+      {action.error ? <ErrorAlert error={action.error} /> : null}
       {!st.enabled && !st.linked ? (
         <Alert kind="info">Telegram is not set up on this server.</Alert>
       ) : st.linked ? (

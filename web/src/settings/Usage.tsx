@@ -1,8 +1,9 @@
 import { useEffect, useState } from "react";
-import { errorText, get } from "../api";
-import { Alert, formatNumber, Spinner } from "../components/ui";
+import { get } from "../api";
+import { formatNumber, Spinner } from "../components/ui";
 import { Link } from "../router";
 import { UsageChart, type DayPoint } from "./UsageChart";
+import { ErrorAlert } from "../errors";
 
 type Row = Record<string, unknown>;
 
@@ -75,7 +76,7 @@ export default function Usage() {
       .catch(setError);
   }, []);
 
-  if (error) return <Alert>{errorText(error)}</Alert>;
+  if (error) return <ErrorAlert error={error} />;
   if (!data) return <Spinner />;
 
   // Every day of the range gets a bar, zero when nothing was used.
@@ -126,13 +127,13 @@ export default function Usage() {
           <p className="empty-note">No usage in this period.</p>
         ) : (
           <div className="table-wrap" tabIndex={0} role="region" aria-label="Usage by conversation">
-            <table className="table">
+            <table className="table usage-table">
               <thead>
                 <tr>
                   <th scope="col">Conversation</th>
                   <th scope="col" className="num">Input</th>
                   <th scope="col" className="num">Output</th>
-                  <th scope="col" className="num">Cached</th>
+                  <th scope="col" className="num narrow-hide">Cached</th>
                   <th scope="col" className="num">Cost</th>
                 </tr>
               </thead>
@@ -144,7 +145,7 @@ export default function Usage() {
                     </td>
                     <td className="num">{formatNumber(num(c, "input_tokens"))}</td>
                     <td className="num">{formatNumber(num(c, "output_tokens"))}</td>
-                    <td className="num">{formatNumber(num(c, "cache_read_tokens"))}</td>
+                    <td className="num narrow-hide">{formatNumber(num(c, "cache_read_tokens"))}</td>
                     <td className="num">{money(costOf(c))}</td>
                   </tr>
                 ))}
