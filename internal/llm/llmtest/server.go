@@ -27,6 +27,9 @@ type Options struct {
 	Responder func(in *Incoming) Reply
 	// Record keeps every request for Requests (tests); the command leaves it off.
 	Record bool
+	// Cache, if set, applies Anthropic's prompt caching rules to /v1/messages and reports
+	// the usage they give (see PromptCache), unless a scripted reply sets InputTokens.
+	Cache *PromptCache
 }
 
 // RecordedRequest is a request the fake received.
@@ -258,7 +261,7 @@ func mustJSON(v any) []byte {
 
 func (r *Reply) usage(in *Incoming, chunks int) (input, output int64) {
 	input, output = r.Usage.InputTokens, r.Usage.OutputTokens
-	if input == 0 {
+	if input == 0 && !r.cached {
 		input = int64(in.Bytes/4 + 1)
 	}
 	if output == 0 {
