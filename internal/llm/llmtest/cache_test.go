@@ -84,7 +84,9 @@ func cached(s string, ttl string) anthropic.TextBlockParam {
 	return anthropic.TextBlockParam{Text: s, CacheControl: cc}
 }
 
-func user(s string) anthropic.MessageParam { return anthropic.NewUserMessage(anthropic.NewTextBlock(s)) }
+func user(s string) anthropic.MessageParam {
+	return anthropic.NewUserMessage(anthropic.NewTextBlock(s))
+}
 
 // TestPromptCacheMinimum: a breakpoint caches its prefix only from 1,024 tokens on
 // Sonnet and 2,048 on Haiku; a shorter prefix is billed as input, with no error.
