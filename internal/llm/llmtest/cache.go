@@ -97,6 +97,9 @@ type CacheResult struct {
 	CacheCreationTokens int64
 	Creation5mTokens    int64
 	Creation1hTokens    int64
+	// ExpiredTokens is the length of the longest prefix whose entry the lookup found
+	// expired (0: none).
+	ExpiredTokens int64
 	// Prefix describes each block of the request, so that a caller can find the first
 	// block where two requests part.
 	Prefix []PrefixBlock
@@ -228,6 +231,7 @@ func (c *PromptCache) apply(body []byte) (CacheResult, error) {
 		}
 		if !now.Before(e.expires) {
 			delete(c.entries, keys[i])
+			res.ExpiredTokens = max(res.ExpiredTokens, tokens[i])
 			return nil
 		}
 		return e

@@ -98,6 +98,7 @@ func (s *Server) Requests(p Provider) []RecordedRequest {
 
 // next returns the scripted reply for p, or asks the responder.
 func (s *Server) next(in *Incoming) Reply {
+	in.LastText = withoutContext(in.LastText)
 	s.mu.Lock()
 	q := s.queues[in.Provider]
 	if len(q) > 0 {
@@ -131,6 +132,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.Error(w, `{"error":{"message":"not found"}}`, http.StatusNotFound)
 	}
+}
+
+// withoutContext drops the volatile context block Ally adds after the person's text
+// ("<context>…</context>": date, memory index), so the script answers what they wrote.
+func withoutContext(text string) string {
+	i := strings.LastIndex(text, "<context>")
+	if i < 0 || !strings.HasSuffix(strings.TrimSpace(text), "</context>") {
+		return text
+	}
+	return strings.TrimSpace(text[:i])
 }
 
 // readBody reads and, when recording, records the request.
