@@ -31,6 +31,7 @@ bench:
 	ALLY_TEST_POSTGRES_URL='$(BENCH_PG)' $(GO) test -run '^$$' -bench BenchmarkNight -benchtime 1x -timeout 60m ./internal/insights/ | tee bench/results/nightly.txt
 	ALLY_TEST_POSTGRES_URL='$(BENCH_PG)' $(GO) test -run '^$$' -bench BenchmarkDispatch -benchtime 1x -timeout 60m ./internal/tasks/ | tee bench/results/tasks-dispatch.txt
 	ALLY_TEST_POSTGRES_URL='$(BENCH_PG)' $(GO) test -run '^$$' -bench BenchmarkWebhook1000Chats -benchtime 1x -timeout 30m ./internal/telegram/ | tee bench/results/telegram-webhook.txt
+	ALLY_TEST_POSTGRES_URL='$(BENCH_PG)' ALLY_BENCH_RESULTS=$(CURDIR)/bench/results $(GO) test -run '^$$' -bench BenchmarkCostPerTurn -benchtime 1x -timeout 30m ./internal/bench/costbench/ | tee bench/results/cost-per-turn.txt
 
 # The same harness with small numbers, in well under a minute.
 bench-smoke:

@@ -34,6 +34,11 @@
 // per second (0: as fast as possible). Usage is reported with every reply (input tokens
 // estimated from the request size, output tokens = words).
 //
+// -cache applies Anthropic's prompt caching rules to /v1/messages (see
+// llmtest.PromptCache: at most 4 breakpoints, 1,024-token minimum prefix, 2,048 for
+// Haiku, 5-minute or 1-hour lifetime refreshed on read, tokens estimated as bytes/4) and
+// reports cache_read_input_tokens and cache_creation_input_tokens as the real API does.
+//
 // -fault-rate (default 0: none) breaks that fraction of the chat replies the way real
 // providers fail: 529, 500, 429 with Retry-After, an error event or a dropped connection
 // mid-stream, or a first token -slow-first late (see llmtest.WithFaults); -fault-seed makes
@@ -67,6 +72,7 @@ func main() {
 	flag.Float64Var(&o.faultRate, "fault-rate", 0, "fraction of chat replies that fail (0 to 1)")
 	flag.DurationVar(&o.slowFirst, "slow-first", 2*time.Second, "extra time to first token of a slow-first-token fault")
 	flag.Uint64Var(&o.faultSeed, "fault-seed", 1, "seed of the fault draw")
+	flag.BoolVar(&o.cache, "cache", false, "apply Anthropic's prompt caching rules and report cache reads and writes in the usage")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -85,6 +91,7 @@ type options struct {
 	faultRate float64
 	slowFirst time.Duration
 	faultSeed uint64
+	cache     bool
 }
 
 // run serves the fakes until ctx ends; ready, if set, gets the address once listening.
@@ -104,7 +111,11 @@ func run(ctx context.Context, o options, ready func(addr string)) error {
 		ReplyWords: o.words, FirstTokenDelay: o.ttft, ChunkDelay: chunk,
 	}), o.faultRate, o.slowFirst, o.faultSeed, faults)
 	mux := http.NewServeMux()
-	mux.Handle("/", llmtest.New(llmtest.Options{Responder: responder}))
+	lo := llmtest.Options{Responder: responder}
+	if o.cache {
+		lo.Cache = llmtest.NewPromptCache(nil)
+	}
+	mux.Handle("/", llmtest.New(lo))
 	mux.HandleFunc("GET /fakellm/faults", func(w http.ResponseWriter, _ *http.Request) {
 		replies, counts := faults.Counts()
 		w.Header().Set("Content-Type", "application/json")

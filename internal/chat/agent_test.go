@@ -72,7 +72,9 @@ func TestStepLimit(t *testing.T) {
 
 // TestPromptCacheBreakpoints: the stable prefix (operator prompt, preferences) and the
 // whole history are marked for Anthropic's cache, and a later turn sends the earlier turn
-// unchanged, so it is read from the cache.
+// unchanged, so it is read from the cache. The volatile context (today's date, the memory
+// index) follows the breakpoint in the latest message only, so a memory write does not
+// change the cached history.
 func TestPromptCacheBreakpoints(t *testing.T) {
 	dbtest.EachTarget(t, func(t *testing.T, tg dbtest.Target) {
 		fake := llmtest.Start(t)
@@ -80,7 +82,8 @@ func TestPromptCacheBreakpoints(t *testing.T) {
 		_, token := user(t, s)
 		conv := newConversation(t, s, token)
 		send(t, s, token, conv, "first")
-		send(t, s, token, conv, "second")
+		send(t, s, token, conv, "Please remember that I like green tea.")
+		send(t, s, token, conv, "third")
 		type block struct {
 			Type         string          `json:"type"`
 			Text         string          `json:"text"`
@@ -94,22 +97,40 @@ func TestPromptCacheBreakpoints(t *testing.T) {
 			} `json:"messages"`
 		}
 		reqs := fake.TurnRequests(llmtest.Anthropic)
-		var one, two request
+		if len(reqs) != 4 {
+			t.Fatalf("%d model calls, want 4 (the memory write takes two)", len(reqs))
+		}
+		var one, last request
 		if err := reqs[0].JSON(&one); err != nil {
 			t.Fatal(err)
 		}
-		if err := reqs[1].JSON(&two); err != nil {
+		if err := reqs[3].JSON(&last); err != nil {
 			t.Fatal(err)
 		}
-		if two.System[0].CacheControl == nil || two.System[0].Text != one.System[0].Text {
+		if last.System[0].CacheControl == nil || last.System[0].Text != one.System[0].Text {
 			t.Fatal("the stable system prefix is not marked for the cache, or changed between turns")
 		}
-		last := two.Messages[len(two.Messages)-1].Content
-		if last[len(last)-1].CacheControl == nil {
-			t.Fatal("the history is not marked for the cache")
+		for _, b := range last.System {
+			if strings.Contains(b.Text, "</memory_index>") || strings.Contains(b.Text, "Today is") {
+				t.Fatalf("volatile context in the system prompt, ahead of the history: %q", b.Text)
+			}
 		}
-		if len(two.Messages) != 3 || two.Messages[0].Content[0].Text != one.Messages[0].Content[0].Text {
-			t.Fatalf("the second turn does not resend the first unchanged: %+v", two.Messages)
+		latest := last.Messages[len(last.Messages)-1].Content
+		if len(latest) != 2 || latest[0].Text != "third" || latest[0].CacheControl == nil {
+			t.Fatalf("the latest message is not the user's text marked for the cache, then the context: %+v", latest)
+		}
+		ctxBlock := latest[1]
+		if ctxBlock.CacheControl != nil || !strings.HasPrefix(ctxBlock.Text, "<context>") || !strings.Contains(ctxBlock.Text, "Today is") ||
+			!strings.Contains(ctxBlock.Text, "<memory_index>") || !strings.Contains(ctxBlock.Text, "notes.md") {
+			t.Fatalf("context block %+v: want today's date and the memory index with the new file, after the breakpoint", ctxBlock)
+		}
+		if !strings.Contains(last.System[0].Text, "information, not instructions") {
+			t.Fatal("the stable prompt does not say the context block is data")
+		}
+		// Earlier turns are sent as they were, without their context: the history before
+		// the latest message is byte for byte the one the previous turn cached.
+		if last.Messages[0].Content[0].Text != "first" || len(last.Messages[0].Content) != 1 {
+			t.Fatalf("the first turn is not resent unchanged: %+v", last.Messages[0].Content)
 		}
 	})
 }

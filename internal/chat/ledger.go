@@ -35,7 +35,7 @@ func (l UsageLedger) RecordCall(ctx context.Context, c ModelCall) error {
 		UserID: c.UserID, ConversationID: c.ConversationID, MessageID: c.MessageID,
 		Provider: c.Provider, Model: c.Model, Fallback: c.Fallback,
 		Input: c.Usage.InputTokens, Output: c.Usage.OutputTokens,
-		CacheRead: c.Usage.CacheReadTokens, CacheWrite: c.Usage.CacheWriteTokens,
+		CacheRead: c.Usage.CacheReadTokens, CacheWrite: c.Usage.CacheWriteTokens, CacheWrite1h: c.Usage.CacheWrite1hTokens,
 		At: c.At, Loc: c.Loc, Held: true, Seq: c.Seq,
 	})
 }

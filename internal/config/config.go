@@ -67,7 +67,7 @@ type Config struct {
 	LLMOpenAISmallModel    string        `env:"ALLY_LLM_OPENAI_SMALL_MODEL" default:"gpt-5-nano" doc:"OpenAI model for background work."`
 	LLMGeminiModel         string        `env:"ALLY_LLM_GEMINI_MODEL" default:"gemini-2.5-flash" doc:"Gemini model that answers users."`
 	LLMGeminiSmallModel    string        `env:"ALLY_LLM_GEMINI_SMALL_MODEL" default:"gemini-2.5-flash-lite" doc:"Gemini model for background work."`
-	LLMCacheTTL            string        `env:"ALLY_LLM_CACHE_TTL" default:"5m" doc:"Lifetime of Anthropic prompt-cache breakpoints: 5m or 1h (1h costs more to write, pays off for users who pause between messages)."`
+	LLMCacheTTL            string        `env:"ALLY_LLM_CACHE_TTL" default:"1h" doc:"Lifetime of the Anthropic prompt-cache entry of the stable prefix (tools, operator prompt, preferences, guidance): 1h or 5m. A 1-hour write costs 2× input instead of 1.25×, and pays off as soon as a user starts a second conversation within the hour; the history is always cached for 5 minutes."`
 	LLMConnectTimeout      time.Duration `env:"ALLY_LLM_CONNECT_TIMEOUT" default:"10s" doc:"How long to wait for a provider to accept a request before trying again or falling back."`
 	LLMFirstTokenTimeout   time.Duration `env:"ALLY_LLM_FIRST_TOKEN_TIMEOUT" default:"60s" doc:"How long to wait for the first streamed event of a reply before trying again or falling back."`
 	LLMIdleTimeout         time.Duration `env:"ALLY_LLM_IDLE_TIMEOUT" default:"60s" doc:"Longest silence allowed between two streamed events; after the first text it fails the reply."`

@@ -59,11 +59,16 @@ func (a *Anthropic) Open(ctx context.Context, model string, req *Request) (Strea
 // Params converts a request to the SDK's parameters, with cache breakpoints on the tools,
 // the system blocks marked Cache and the last stable message (four at most; when more
 // system blocks are marked, the later ones win, since a breakpoint covers all before it).
+// The tools and system breakpoints cover the prefix that is stable across conversations
+// and get the configured lifetime (CacheTTL, 5m or 1h); the message breakpoint covers a
+// conversation's history, which changes every turn, and always gets 5 minutes (the API
+// requires longer lifetimes to come first, which this order keeps).
 func (a *Anthropic) Params(model string, req *Request) (anthropic.MessageNewParams, error) {
 	cc := anthropic.NewCacheControlEphemeralParam()
 	if a.cfg.CacheTTL == "1h" {
 		cc.TTL = anthropic.CacheControlEphemeralTTLTTL1h
 	}
+	history := anthropic.NewCacheControlEphemeralParam()
 	budget := maxCacheBreakpoints
 	p := anthropic.MessageNewParams{Model: anthropic.Model(model), MaxTokens: req.maxTokens()}
 
@@ -133,7 +138,7 @@ func (a *Anthropic) Params(model string, req *Request) (anthropic.MessageNewPara
 			continue
 		}
 		if hasMessageBreakpoint && i == req.StableMessages-1 {
-			setCacheControl(&content[len(content)-1], cc)
+			setCacheControl(&content[stableEnd(m, len(content))], history)
 		}
 		if m.Role == RoleAssistant {
 			p.Messages = append(p.Messages, anthropic.NewAssistantMessage(content...))
@@ -142,6 +147,21 @@ func (a *Anthropic) Params(model string, req *Request) (anthropic.MessageNewPara
 		}
 	}
 	return p, nil
+}
+
+// stableEnd is the index of the last content block of m (n blocks) before its trailing
+// volatile parts, or the last block when all are volatile.
+func stableEnd(m Message, n int) int {
+	volatile := 0
+	for i := len(m.Parts) - 1; i >= 0 && m.Parts[i].Volatile; i-- {
+		if m.Parts[i].Text != "" {
+			volatile++
+		}
+	}
+	if volatile >= n {
+		return n - 1
+	}
+	return n - 1 - volatile
 }
 
 func setCacheControl(b *anthropic.ContentBlockParamUnion, cc anthropic.CacheControlEphemeralParam) {

@@ -112,14 +112,39 @@ func TestAnthropicCacheTTL(t *testing.T) {
 	if _, _, err := run(t, r, req); err != nil {
 		t.Fatal(err)
 	}
+	// The stable prefix (tools, system) lives an hour; the history, which changes every
+	// turn, 5 minutes (the default, sent without a ttl), after it as the API requires.
 	_, _, _, ttls := cacheMarks(t, srv.Requests(llmtest.Anthropic)[0])
-	if len(ttls) != 3 {
-		t.Fatalf("%d breakpoints", len(ttls))
+	if len(ttls) != 3 || ttls[0] != "1h" || ttls[1] != "1h" || ttls[2] == "1h" {
+		t.Fatalf("ttls %v, want 1h, 1h and 5m", ttls)
 	}
-	for _, ttl := range ttls {
-		if ttl != "1h" {
-			t.Fatalf("ttls %v", ttls)
-		}
+}
+
+// TestAnthropicVolatilePartAfterBreakpoint: the breakpoint of the last stable message
+// goes on its last block before the volatile parts.
+func TestAnthropicVolatilePartAfterBreakpoint(t *testing.T) {
+	srv := llmtest.Start(t)
+	r := newRouter(t, srv, llmtest.NewClock(), llm.RouterConfig{}, llmtest.Anthropic)
+	req := hello()
+	req.Messages[len(req.Messages)-1].Parts = append(req.Messages[len(req.Messages)-1].Parts, llm.VolatilePart("<context>today</context>"))
+	req.StableMessages = len(req.Messages)
+	if _, _, err := run(t, r, req); err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Messages []struct {
+			Content []struct {
+				Text         string          `json:"text"`
+				CacheControl json.RawMessage `json:"cache_control"`
+			} `json:"content"`
+		} `json:"messages"`
+	}
+	if err := srv.Requests(llmtest.Anthropic)[0].JSON(&body); err != nil {
+		t.Fatal(err)
+	}
+	last := body.Messages[len(body.Messages)-1].Content
+	if len(last) != 2 || last[0].CacheControl == nil || last[1].CacheControl != nil || last[1].Text != "<context>today</context>" {
+		t.Fatalf("last message %+v: want the breakpoint on the text, then the volatile block", last)
 	}
 }
 

@@ -92,6 +92,9 @@ func (o *OpenAI) Params(model string, req *Request) (openai.ChatCompletionNewPar
 		for _, part := range m.Parts {
 			switch part.Type {
 			case PartText:
+				if part.Volatile && text.Len() > 0 && part.Text != "" {
+					text.WriteString("\n\n")
+				}
 				text.WriteString(part.Text)
 			case PartToolUse:
 				calls = append(calls, openai.ChatCompletionMessageToolCallUnionParam{OfFunction: &openai.ChatCompletionMessageFunctionToolCallParam{

@@ -39,10 +39,18 @@ type Part struct {
 	// signature), to be sent back unchanged with the conversation. Keep it when storing
 	// the message.
 	Signature []byte `json:"signature,omitempty"`
+	// Volatile marks a text part that changes between turns (today's date, the memory
+	// index) and is sent with the latest message only: Anthropic's cache breakpoint goes
+	// on the block before it, so it never invalidates the cached history. It is never
+	// stored.
+	Volatile bool `json:"-"`
 }
 
 // TextPart returns a text part.
 func TextPart(text string) Part { return Part{Type: PartText, Text: text} }
+
+// VolatilePart returns a text part that changes between turns (see Part.Volatile).
+func VolatilePart(text string) Part { return Part{Type: PartText, Text: text, Volatile: true} }
 
 // ToolUsePart returns the part for a tool call the assistant made.
 func ToolUsePart(id, name string, input json.RawMessage) Part {
@@ -97,7 +105,8 @@ func (m Message) ToolCalls() []Part {
 type SystemBlock struct {
 	Text string
 	// Cache marks the end of a stable prefix (operator prompt, preferences, guidance):
-	// Anthropic gets a cache_control breakpoint after this block.
+	// Anthropic gets a cache_control breakpoint after this block, with the configured
+	// lifetime of the stable prefix (ProviderConfig.CacheTTL).
 	Cache bool
 }
 
@@ -127,8 +136,9 @@ type Request struct {
 	// MaxTokens caps the reply; 0 means DefaultMaxTokens.
 	MaxTokens int
 	// StableMessages is how many leading messages will be sent unchanged on the next call
-	// (normally all of them). Anthropic gets a cache breakpoint on the last of these, so the
-	// next turn reads the whole prefix from the cache. 0: no message breakpoint.
+	// (normally all of them). Anthropic gets a cache breakpoint on the last of these (on its
+	// last part that is not Volatile), so the next turn reads the whole prefix from the
+	// cache. 0: no message breakpoint.
 	StableMessages int
 	// CacheKey groups requests that share a prefix (e.g. a hash of the user id); sent to
 	// OpenAI as prompt_cache_key to improve its automatic cache hits.

@@ -104,3 +104,13 @@ func (p Price) CostMicros(input, output, cacheRead, cacheWrite int64) int64 {
 	nano := input*milli(p.Input) + output*milli(p.Output) + cacheRead*milli(p.CacheRead) + cacheWrite*milli(p.CacheWrite)
 	return (nano + 500) / 1000
 }
+
+// LongWriteExtraMicros is what writing tokens to the 1-hour cache costs beyond the
+// cache-write price (that of the 5-minute cache): they cost twice the input price.
+func (p Price) LongWriteExtraMicros(tokens int64) int64 {
+	extra := int64(math.Round((2*p.Input - p.CacheWrite) * 1000))
+	if extra <= 0 || tokens <= 0 {
+		return 0
+	}
+	return (tokens*extra + 500) / 1000
+}

@@ -18,6 +18,9 @@ type Call struct {
 	// daily fallback allowance.
 	Fallback                             bool
 	Input, Output, CacheRead, CacheWrite int64
+	// CacheWrite1h is the part of CacheWrite written to Anthropic's 1-hour cache, which
+	// costs twice the input price rather than the (5-minute) cache-write price.
+	CacheWrite1h int64
 	// At is when the call was made (default: now); Loc is the user's timezone, which
 	// decides the day it counts for (nil: read it).
 	At  time.Time
@@ -71,7 +74,7 @@ func (s *Service) recordIn(ctx context.Context, tx *sql.Tx, c Call, day string, 
 	if !ok {
 		s.Logger.Warn("no price for model; its cost is recorded as zero (set ALLY_MODEL_PRICES)", "model", c.Model, "provider", c.Provider)
 	}
-	cost := price.CostMicros(c.Input, c.Output, c.CacheRead, c.CacheWrite)
+	cost := price.CostMicros(c.Input, c.Output, c.CacheRead, c.CacheWrite) + price.LongWriteExtraMicros(min(c.CacheWrite1h, c.CacheWrite))
 	fallback := int64(0)
 	if c.Fallback {
 		fallback = 1

@@ -140,6 +140,19 @@ func (s *Server) anthropicMessages(w http.ResponseWriter, r *http.Request) {
 		s.anthropicError(w, &reply)
 		return
 	}
+	if s.opts.Cache != nil && reply.Usage.InputTokens == 0 {
+		res, err := s.opts.Cache.apply(body)
+		if err != nil {
+			s.anthropicError(w, &Reply{Status: 400, ErrorMessage: err.Error()})
+			return
+		}
+		reply.cached = true
+		reply.Usage.InputTokens = res.InputTokens
+		reply.Usage.CacheReadTokens = res.CacheReadTokens
+		reply.Usage.CacheWriteTokens = res.CacheCreationTokens
+		reply.Usage.CacheWrite5mTokens = res.Creation5mTokens
+		reply.Usage.CacheWrite1hTokens = res.Creation1hTokens
+	}
 	if !req.Stream {
 		writeJSON(w, 200, anthropicMessage(s.id("msg_"), in, &reply))
 		return

@@ -62,6 +62,9 @@ type Reply struct {
 	// manual testing; tests script failures instead of timing).
 	FirstTokenDelay time.Duration
 	ChunkDelay      time.Duration
+
+	// cached: Usage came from the prompt cache, so a zero InputTokens is exact.
+	cached bool
 }
 
 func (r *Reply) stop() llm.StopReason {

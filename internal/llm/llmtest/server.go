@@ -27,6 +27,9 @@ type Options struct {
 	Responder func(in *Incoming) Reply
 	// Record keeps every request for Requests (tests); the command leaves it off.
 	Record bool
+	// Cache, if set, applies Anthropic's prompt caching rules to /v1/messages and reports
+	// the usage they give (see PromptCache), unless a scripted reply sets InputTokens.
+	Cache *PromptCache
 }
 
 // RecordedRequest is a request the fake received.
@@ -106,6 +109,7 @@ func (s *Server) ScriptTitles(p Provider, replies ...Reply) {
 // next returns the scripted reply for p, or asks the responder. Title requests take the
 // replies of ScriptTitles, turns those of Script.
 func (s *Server) next(in *Incoming) Reply {
+	in.LastText = withoutContext(in.LastText)
 	queues := s.queues
 	if strings.HasPrefix(strings.TrimSpace(in.LastText), TitleRequestStart) {
 		queues = s.titles
@@ -143,6 +147,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.Error(w, `{"error":{"message":"not found"}}`, http.StatusNotFound)
 	}
+}
+
+// withoutContext drops the volatile context block Ally adds after the person's text
+// ("<context>…</context>": date, memory index), so the script answers what they wrote.
+func withoutContext(text string) string {
+	i := strings.LastIndex(text, "<context>")
+	if i < 0 || !strings.HasSuffix(strings.TrimSpace(text), "</context>") {
+		return text
+	}
+	return strings.TrimSpace(text[:i])
 }
 
 // readBody reads and, when recording, records the request.
@@ -273,7 +287,7 @@ func mustJSON(v any) []byte {
 
 func (r *Reply) usage(in *Incoming, chunks int) (input, output int64) {
 	input, output = r.Usage.InputTokens, r.Usage.OutputTokens
-	if input == 0 {
+	if input == 0 && !r.cached {
 		input = int64(in.Bytes/4 + 1)
 	}
 	if output == 0 {
