@@ -25,7 +25,7 @@ type GrowthResult struct {
 // runGrowth measures turn cost at each history length on a separate Ally instance whose
 // fake model answers at once (so thousands of earlier turns can be built through the real
 // API in seconds).
-func runGrowth(ctx context.Context, cfg Config, dbName, allyBin, fakeBin, work string, env []string, logf func(string, ...any)) ([]GrowthResult, error) {
+func runGrowth(ctx context.Context, cfg Config, dbName, allyBin, fakeBin, work string, env []string, stats *statsKeeper, logf func(string, ...any)) ([]GrowthResult, error) {
 	fakeAddr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -62,6 +62,14 @@ func runGrowth(ctx context.Context, cfg Config, dbName, allyBin, fakeBin, work s
 			if t := u.send(ctx, fmt.Sprintf("Earlier message %d: here is something about my day.", k), nil); t.err != nil {
 				return nil, fmt.Errorf("seeding: %w", t.err)
 			}
+			if k%100 == 99 {
+				if err := stats.analyze(ctx); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if err := stats.analyze(ctx); err != nil {
+			return nil, err
 		}
 		r.SeedSeconds = time.Since(t0).Seconds()
 		before, err := u.totals(ctx)

@@ -111,3 +111,55 @@ func formatWaits(ws []WaitShare, n int) string {
 	}
 	return strings.Join(parts, "; ")
 }
+
+// statsKeeper stands in for autovacuum when the PostgreSQL server has it off (as a test
+// server may): the benchmark's tables grow from nothing to thousands of rows within
+// minutes, and without fresh statistics the planner keeps costing them as empty, with
+// plans no production server (autovacuum on, PostgreSQL's default) would run. It then
+// analyzes the schema's tables where autovacuum would have: after each phase that adds
+// rows. With autovacuum on it does nothing.
+type statsKeeper struct {
+	url string // the benchmark schema's URL; "" when not needed
+}
+
+func newStatsKeeper(ctx context.Context, url string) (*statsKeeper, error) {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(ctx)
+	var on string
+	if err := conn.QueryRow(ctx, `SHOW autovacuum`).Scan(&on); err != nil {
+		return nil, err
+	}
+	if on == "on" {
+		return &statsKeeper{}, nil
+	}
+	return &statsKeeper{url: url}, nil
+}
+
+// analyze runs ANALYZE on every table of the schema.
+func (k *statsKeeper) analyze(ctx context.Context) error {
+	if k == nil || k.url == "" {
+		return nil
+	}
+	conn, err := pgx.Connect(ctx, k.url)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT format('%I.%I', schemaname, tablename) FROM pg_tables WHERE schemaname = current_schema()`)
+	if err != nil {
+		return err
+	}
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	for _, t := range tables {
+		if _, err := conn.Exec(ctx, "ANALYZE "+t); err != nil {
+			return fmt.Errorf("analyze %s: %w", t, err)
+		}
+	}
+	return nil
+}

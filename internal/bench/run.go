@@ -189,6 +189,7 @@ func runDatabase(ctx context.Context, cfg Config, dbName, allyBin, fakeBin, fake
 		// Every benchmark user gets a plan roomy enough for the run.
 		`ALLY_PLANS=[{"id":"free","name":"Bench","limits":{"tokens_per_day":100000000,"messages_per_day":100000,"memory_file_bytes":65536,"memory_total_bytes":1048576,"fallback_per_day":100,"active_tasks":5}}]`,
 	}
+	var stats *statsKeeper // nil on SQLite
 	if dbName == "postgres" {
 		url, drop, err := benchSchema(ctx, cfg.PostgresURL)
 		if err != nil {
@@ -196,10 +197,16 @@ func runDatabase(ctx context.Context, cfg Config, dbName, allyBin, fakeBin, fake
 		}
 		defer drop()
 		env = append(env, "ALLY_DATABASE_URL="+url+"&application_name="+pgAppName)
+		if stats, err = newStatsKeeper(ctx, url); err != nil {
+			return nil, ExportResult{}, nil, nil, err
+		}
+		if stats.url != "" {
+			logf("postgres: autovacuum is off on this server; the harness analyzes the benchmark's tables after each phase")
+		}
 	}
 	var growth []GrowthResult
 	if len(cfg.Histories) > 0 {
-		if growth, err = runGrowth(ctx, cfg, dbName, allyBin, fakeBin, work, env, logf); err != nil {
+		if growth, err = runGrowth(ctx, cfg, dbName, allyBin, fakeBin, work, env, stats, logf); err != nil {
 			return nil, ExportResult{}, nil, nil, fmt.Errorf("turn cost by conversation length: %w", err)
 		}
 	}
@@ -225,6 +232,9 @@ func runDatabase(ctx context.Context, cfg Config, dbName, allyBin, fakeBin, fake
 		return u.signIn(ctx, i, dbName)
 	}); err != nil {
 		return nil, ExportResult{}, nil, nil, fmt.Errorf("sign in: %w", err)
+	}
+	if err := stats.analyze(ctx); err != nil {
+		return nil, ExportResult{}, nil, nil, err
 	}
 	var idle *IdleResult
 	if cfg.IdleFor > 0 {
@@ -261,6 +271,9 @@ func runDatabase(ctx context.Context, cfg Config, dbName, allyBin, fakeBin, fake
 		r := runLevel(ctx, cfg, ally, fakeURL, pgURL, users[:level], onLoad)
 		if profiled != nil {
 			<-profiled
+		}
+		if err := stats.analyze(ctx); err != nil {
+			return nil, ExportResult{}, nil, nil, err
 		}
 		r.Database = dbName
 		out = append(out, r)

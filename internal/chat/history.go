@@ -74,11 +74,12 @@ func (s *Store) recentMessages(ctx context.Context, userID, convID, fromID strin
 	return w, nil
 }
 
-// onBranch reports whether message id is on the branch ending at message fromID.
-func (s *Store) onBranch(ctx context.Context, userID, convID, fromID, id string) (bool, error) {
+// onBranch reports whether message id, of sequence number seq, is on the branch ending at
+// message fromID. The walk stops at seq, so it reads only the messages after id.
+func (s *Store) onBranch(ctx context.Context, userID, convID, fromID, id string, seq int64) (bool, error) {
 	var n int
 	err := s.db.R.QueryRowContext(ctx, branchFrom+` SELECT COUNT(*) FROM branch WHERE bid = $6`,
-		userID, convID, fromID, 1<<30, 0, id).Scan(&n)
+		userID, convID, fromID, 1<<30, seq, id).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("chat: read history: %w", err)
 	}

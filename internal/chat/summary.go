@@ -31,7 +31,7 @@ func (a *agentRun) history(ctx context.Context) (string, []llm.Message, error) {
 		ok := false
 		if conv.summaryThroughID != "" {
 			var err error
-			if ok, err = a.s.store.onBranch(ctx, conv.userID, conv.ID, a.t.user.ID, conv.summaryThroughID); err != nil {
+			if ok, err = a.s.store.onBranch(ctx, conv.userID, conv.ID, a.t.user.ID, conv.summaryThroughID, conv.summaryThrough); err != nil {
 				return "", nil, err
 			}
 		}

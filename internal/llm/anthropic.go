@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"time"
 
 	"github.com/anthropics/anthropic-sdk-go/v2"
@@ -48,12 +49,52 @@ func (a *Anthropic) Open(ctx context.Context, model string, req *Request) (Strea
 	if err != nil {
 		return nil, &Error{Provider: a.Name(), Kind: KindInvalid, Err: err}
 	}
-	s := a.client.Messages.NewStreaming(ctx, params)
+	// The SDK sends the request (auth, headers, error decoding) and frames the event
+	// stream; each event's JSON is decoded into anthropicEvent, the fields Ally reads,
+	// rather than the SDK's MessageStreamEventUnion, whose reflective decoder keeps every
+	// field's raw JSON and cost about a third of the server's CPU per streamed reply.
+	var raw *http.Response
+	err = a.client.Post(ctx, "v1/messages", params, &raw, option.WithJSONSet("stream", true))
+	s := ssestream.NewStream[anthropicEvent](ssestream.NewDecoder(raw), err)
 	if err := s.Err(); err != nil {
 		s.Close()
 		return nil, a.classify(ctx, err)
 	}
 	return &anthropicStream{a: a, ctx: ctx, s: s}, nil
+}
+
+// anthropicEvent is one event of the Messages API's stream, as far as Ally reads it
+// (https://docs.anthropic.com/en/api/messages-streaming).
+type anthropicEvent struct {
+	Type    string `json:"type"`
+	Index   int64  `json:"index"`
+	Message struct {
+		Usage anthropicUsage `json:"usage"`
+	} `json:"message"`
+	ContentBlock struct {
+		Type string `json:"type"`
+		ID   string `json:"id"`
+		Name string `json:"name"`
+		Text string `json:"text"`
+	} `json:"content_block"`
+	Delta struct {
+		Type        string               `json:"type"`
+		Text        string               `json:"text"`
+		PartialJSON string               `json:"partial_json"`
+		StopReason  anthropic.StopReason `json:"stop_reason"`
+	} `json:"delta"`
+	Usage anthropicUsage `json:"usage"`
+}
+
+type anthropicUsage struct {
+	InputTokens              int64 `json:"input_tokens"`
+	OutputTokens             int64 `json:"output_tokens"`
+	CacheReadInputTokens     int64 `json:"cache_read_input_tokens"`
+	CacheCreationInputTokens int64 `json:"cache_creation_input_tokens"`
+	CacheCreation            struct {
+		Ephemeral5mInputTokens int64 `json:"ephemeral_5m_input_tokens"`
+		Ephemeral1hInputTokens int64 `json:"ephemeral_1h_input_tokens"`
+	} `json:"cache_creation"`
 }
 
 // Params converts a request to the SDK's parameters, with cache breakpoints on the tools,
@@ -250,7 +291,7 @@ func anthropicKindForType(t, message string) Kind {
 type anthropicStream struct {
 	a     *Anthropic
 	ctx   context.Context
-	s     *ssestream.Stream[anthropic.MessageStreamEventUnion]
+	s     *ssestream.Stream[anthropicEvent]
 	ev    Event
 	usage Usage
 	stop  StopReason
