@@ -26,7 +26,7 @@ build:
 BENCH_PG ?= $(or $(ALLY_TEST_POSTGRES_URL),postgres://postgres@127.0.0.1:5432/test?sslmode=disable)
 
 bench:
-	$(GO) run ./cmd/allybench -db sqlite,postgres -levels 1,100,1000 -turns 3 -repetitions 2 -idle 30s -postgres '$(BENCH_PG)' -out bench/results
+	$(GO) run ./cmd/allybench -db sqlite,postgres -levels 1,100,1000 -turns 3 -repetitions 2 -idle 30s -profile -profile-at 100 -postgres '$(BENCH_PG)' -out bench/results
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./internal/llm/... ./internal/chat/... ./internal/privacy/... ./internal/db/... | tee bench/results/go-bench.txt
 	ALLY_TEST_POSTGRES_URL='$(BENCH_PG)' $(GO) test -run '^$$' -bench BenchmarkNight -benchtime 1x -timeout 60m ./internal/insights/ | tee bench/results/nightly.txt
 	ALLY_TEST_POSTGRES_URL='$(BENCH_PG)' $(GO) test -run '^$$' -bench BenchmarkDispatch -benchtime 1x -timeout 60m ./internal/tasks/ | tee bench/results/tasks-dispatch.txt

@@ -38,6 +38,8 @@ type agentRun struct {
 
 	// cur is the model call in progress as streamed so far, for the periodic save.
 	cur callProgress
+	// lastCall is the turn's last model call, recorded in the ledger by finish.
+	lastCall *ModelCall
 }
 
 // startRun starts generating the reply of a begun turn, owned by the server.
@@ -128,11 +130,12 @@ func (a *agentRun) loop(ctx context.Context) error {
 		}
 		res, terr := turn.Result(), turn.Err()
 		turn.Close()
-		a.account(ctx, res, round)
+		calls := res.Message.ToolCalls()
+		// The turn's last call is recorded with the reply's final state, in its commit.
+		a.account(ctx, res, round, terr != nil || len(calls) == 0)
 		if terr != nil {
 			return terr
 		}
-		calls := res.Message.ToolCalls()
 		if len(calls) == 0 {
 			return nil
 		}
@@ -191,7 +194,9 @@ func (a *agentRun) allowFallback(ctx context.Context) func(string) error {
 // account records one model call: in the ledger, and in the reply's totals. A call that
 // did not complete (stopped, cut) has no final usage from its provider: its output is
 // estimated from the text it streamed, never less than the provider reported so far.
-func (a *agentRun) account(ctx context.Context, res llm.Result, seq int) {
+// The last call of the turn (last) goes to the ledger with the reply's final state
+// (finish), in the same transaction, rather than in a commit of its own.
+func (a *agentRun) account(ctx context.Context, res llm.Result, seq int, last bool) {
 	chars := a.cur.end()
 	if res.Provider == "" {
 		return
@@ -205,8 +210,13 @@ func (a *agentRun) account(ctx context.Context, res llm.Result, seq int) {
 		return
 	}
 	a.usage = a.usage.add(u)
-	a.s.recordCall(context.WithoutCancel(ctx), ModelCall{UserID: a.t.conv.userID, ConversationID: a.t.conv.ID, MessageID: a.t.replyID,
-		Provider: res.Provider, Model: res.Model, Fallback: res.Fallback, Usage: res.Usage, At: a.s.now(), Loc: a.loc, Seq: seq})
+	c := ModelCall{UserID: a.t.conv.userID, ConversationID: a.t.conv.ID, MessageID: a.t.replyID,
+		Provider: res.Provider, Model: res.Model, Fallback: res.Fallback, Usage: res.Usage, At: a.s.now(), Loc: a.loc, Seq: seq}
+	if last && a.s.ledger != nil {
+		a.lastCall = &c
+	} else {
+		a.s.recordCall(context.WithoutCancel(ctx), c)
+	}
 	a.rn.emit("usage", usageEvent{TokenTotals: a.usage, Provider: a.provider, Model: a.model, Fallback: a.fallback})
 }
 

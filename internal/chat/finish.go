@@ -57,7 +57,7 @@ func (a *agentRun) finish(ctx context.Context, err error) {
 		}
 	}
 	o := replyOutcome{userID: a.t.conv.userID, convID: a.t.conv.ID, replyID: a.t.replyID, status: status,
-		content: a.text.String(), provider: a.provider, model: a.model, fallback: a.fallback, usage: a.usage}
+		content: a.text.String(), provider: a.provider, model: a.model, fallback: a.fallback, usage: a.usage, call: a.lastCall}
 	if e != nil {
 		o.errCode, o.errMessage = e.Code, e.Message
 	}
@@ -68,6 +68,10 @@ func (a *agentRun) finish(ctx context.Context, err error) {
 	defer cancel()
 	if err := a.s.store.FinishReply(sctx, o); err != nil {
 		a.s.logger.Error("storing a finished reply failed", "message_id", a.t.replyID, "error", err)
+		if o.call != nil {
+			// The reply stays held until the sweep frees it; its last call still counts.
+			a.s.recordCall(sctx, *o.call)
+		}
 	}
 	if e != nil {
 		a.rn.emit("error", *e)

@@ -31,13 +31,22 @@ func (l UsageLedger) CheckTokens(ctx context.Context, userID, replyID string, lo
 
 // RecordCall adds a model call of a held turn to the ledger.
 func (l UsageLedger) RecordCall(ctx context.Context, c ModelCall) error {
-	return l.Usage.Record(ctx, usage.Call{
+	return l.Usage.Record(ctx, usageCall(c))
+}
+
+// RecordCallTx is RecordCall in tx.
+func (l UsageLedger) RecordCallTx(ctx context.Context, tx *sql.Tx, c ModelCall) error {
+	return l.Usage.RecordTx(ctx, tx, usageCall(c))
+}
+
+func usageCall(c ModelCall) usage.Call {
+	return usage.Call{
 		UserID: c.UserID, ConversationID: c.ConversationID, MessageID: c.MessageID,
 		Provider: c.Provider, Model: c.Model, Fallback: c.Fallback,
 		Input: c.Usage.InputTokens, Output: c.Usage.OutputTokens,
 		CacheRead: c.Usage.CacheReadTokens, CacheWrite: c.Usage.CacheWriteTokens, CacheWrite1h: c.Usage.CacheWrite1hTokens,
 		At: c.At, Loc: c.Loc, Held: true, Seq: c.Seq,
-	})
+	}
 }
 
 // SaveProgress keeps the call in progress with the turn's reservation, in tx.

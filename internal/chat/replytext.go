@@ -14,23 +14,30 @@ type replyText struct {
 	b      []byte
 	saved  int
 	kickAt int
-	kick   chan struct{}
+	// full is called when kickAt bytes are unsaved (the flusher saves at once).
+	full func()
 }
 
 func newReplyText(kickAt int) *replyText {
-	return &replyText{kickAt: kickAt, kick: make(chan struct{}, 1)}
+	return &replyText{kickAt: kickAt}
+}
+
+func (t *replyText) setFull(fn func()) {
+	t.mu.Lock()
+	t.full = fn
+	t.mu.Unlock()
 }
 
 func (t *replyText) append(s string) {
 	t.mu.Lock()
 	t.b = append(t.b, s...)
-	full := t.kickAt > 0 && len(t.b)-t.saved >= t.kickAt
+	var full func()
+	if t.kickAt > 0 && len(t.b)-t.saved >= t.kickAt {
+		full = t.full
+	}
 	t.mu.Unlock()
-	if full {
-		select {
-		case t.kick <- struct{}{}:
-		default:
-		}
+	if full != nil {
+		full()
 	}
 }
 
@@ -66,42 +73,57 @@ func (t *replyText) markSaved(n int) {
 
 // startFlusher saves the reply's text every flush interval, or sooner when enough is
 // unsaved, never once per token. A stop requested from another instance, seen at a save,
-// stops the run. The returned function stops the flusher and waits for it.
+// stops the run. No goroutine waits between saves: a timer runs each save when it is due.
+// The returned function stops the flusher and waits for a save in progress.
 func (a *agentRun) startFlusher() func() {
-	quit, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(a.s.cfg.ChatFlushInterval)
-		defer tick.Stop()
-		for {
-			select {
-			case <-quit:
-				return
-			case <-tick.C:
-			case <-a.text.kick:
-			}
-			content, n, ok := a.text.unsaved()
-			if !ok {
-				continue
-			}
-			ctx, cancel := context.WithTimeout(a.s.base, finishTimeout)
-			stop, err := a.s.store.SaveReplyText(ctx, a.t.replyID, content, a.cur.snapshot(a))
-			cancel()
-			switch {
-			case errors.Is(err, errReplyGone):
-				a.rn.cancel(errReplyGone)
-				return
-			case err != nil:
-				a.s.logger.Warn("saving reply text failed", "message_id", a.t.replyID, "error", err)
-				continue
-			case stop:
+	f := &flusher{a: a, every: a.s.cfg.ChatFlushInterval}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.timer = time.AfterFunc(f.every, f.save)
+	a.text.setFull(func() { f.timer.Reset(0) })
+	return f.stop
+}
+
+// flusher saves a reply's text on a timer; mu makes saves one at a time.
+type flusher struct {
+	a       *agentRun
+	every   time.Duration
+	mu      sync.Mutex
+	timer   *time.Timer
+	stopped bool
+}
+
+func (f *flusher) save() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.stopped {
+		return
+	}
+	a := f.a
+	if content, n, ok := a.text.unsaved(); ok {
+		ctx, cancel := context.WithTimeout(a.s.base, finishTimeout)
+		stop, err := a.s.store.SaveReplyText(ctx, a.t.replyID, content, a.cur.snapshot(a))
+		cancel()
+		switch {
+		case errors.Is(err, errReplyGone):
+			a.rn.cancel(errReplyGone)
+			f.stopped = true
+			return
+		case err != nil:
+			a.s.logger.Warn("saving reply text failed", "message_id", a.t.replyID, "error", err)
+		default:
+			if stop {
 				a.rn.cancel(errStopped)
 			}
 			a.text.markSaved(n)
 		}
-	}()
-	return func() {
-		close(quit)
-		<-done
 	}
+	f.timer.Reset(f.every)
+}
+
+func (f *flusher) stop() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.stopped = true
+	f.timer.Stop()
 }

@@ -44,6 +44,8 @@ type Ledger interface {
 	CheckTokens(ctx context.Context, userID, replyID string, loc *time.Location) error
 	// RecordCall adds one model call of a held turn to the ledger.
 	RecordCall(ctx context.Context, c ModelCall) error
+	// RecordCallTx is RecordCall in tx (a turn's last call, with the reply's final state).
+	RecordCallTx(ctx context.Context, tx *sql.Tx, c ModelCall) error
 	// SaveProgress keeps the figures of the call in progress with the turn's reservation,
 	// in tx (the periodic save of the reply's text), so a cut call is still counted.
 	SaveProgress(ctx context.Context, tx *sql.Tx, c ModelCall) error

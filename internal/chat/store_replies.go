@@ -85,6 +85,8 @@ type replyOutcome struct {
 	// giveBack returns the turn's message to the user's allowance (a reply that failed
 	// before producing anything).
 	giveBack bool
+	// call is the turn's last model call, recorded in the ledger in the same transaction.
+	call *ModelCall
 }
 
 // FinishReply stores a reply's final state and releases its conversation. A reply that
@@ -110,6 +112,11 @@ func (s *Store) FinishReply(ctx context.Context, o replyOutcome) error {
 			return fmt.Errorf("chat: finish reply: %w", err)
 		}
 		if s.ledger != nil {
+			if o.call != nil {
+				if err := s.ledger.RecordCallTx(ctx, tx, *o.call); err != nil {
+					return err
+				}
+			}
 			if err := s.ledger.SettleTurn(ctx, tx, o.replyID, o.giveBack); err != nil {
 				return err
 			}

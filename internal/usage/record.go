@@ -34,6 +34,12 @@ type Call struct {
 // Record stores one ledger row for the call with its estimated cost and adds it to the
 // user's totals for the local day and to the conversation's totals, in one transaction.
 func (s *Service) Record(ctx context.Context, c Call) error {
+	return s.db.Tx(ctx, func(tx *sql.Tx) error { return s.RecordTx(ctx, tx, c) })
+}
+
+// RecordTx is Record in the caller's transaction (a turn's last call, recorded with the
+// reply's final state).
+func (s *Service) RecordTx(ctx context.Context, tx *sql.Tx, c Call) error {
 	if c.UserID == "" || c.Provider == "" || c.Model == "" {
 		return fmt.Errorf("usage: record: user, provider and model are required")
 	}
@@ -48,24 +54,22 @@ func (s *Service) Record(ctx context.Context, c Call) error {
 	if at.IsZero() {
 		at = s.now()
 	}
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if c.Held {
-			// The call of a turn holding a reservation: its figures so far leave the
-			// reservation in the same transaction, so a call is counted exactly once
-			// even if the turn is cut right after.
-			res, err := tx.ExecContext(ctx, `UPDATE usage_reservations SET recorded_calls = $2 + 1, pending_call = -1,
-				provider = '', model = '', fallback = FALSE, input_tokens = 0, output_tokens = 0,
-				cache_read_tokens = 0, cache_write_tokens = 0, updated_at = $3
-				WHERE message_id = $1 AND recorded_calls <= $2`, c.MessageID, c.Seq, db.Millis(at))
-			if err != nil {
-				return fmt.Errorf("usage: record call: %w", err)
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				return nil // already settled, with this call in it
-			}
+	if c.Held {
+		// The call of a turn holding a reservation: its figures so far leave the
+		// reservation in the same transaction, so a call is counted exactly once
+		// even if the turn is cut right after.
+		res, err := tx.ExecContext(ctx, `UPDATE usage_reservations SET recorded_calls = $2 + 1, pending_call = -1,
+			provider = '', model = '', fallback = FALSE, input_tokens = 0, output_tokens = 0,
+			cache_read_tokens = 0, cache_write_tokens = 0, updated_at = $3
+			WHERE message_id = $1 AND recorded_calls <= $2`, c.MessageID, c.Seq, db.Millis(at))
+		if err != nil {
+			return fmt.Errorf("usage: record call: %w", err)
 		}
-		return s.recordIn(ctx, tx, c, Day(at, loc), at)
-	})
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil // already settled, with this call in it
+		}
+	}
+	return s.recordIn(ctx, tx, c, Day(at, loc), at)
 }
 
 // recordIn stores the ledger row of c and adds it to the totals of day, in tx.
