@@ -189,7 +189,7 @@ func runDatabase(ctx context.Context, cfg Config, dbName, allyBin, fakeBin, fake
 		// Every benchmark user gets a plan roomy enough for the run.
 		`ALLY_PLANS=[{"id":"free","name":"Bench","limits":{"tokens_per_day":100000000,"messages_per_day":100000,"memory_file_bytes":65536,"memory_total_bytes":1048576,"fallback_per_day":100,"active_tasks":5}}]`,
 	}
-	var stats *statsKeeper // nil on SQLite
+	var stats *statsKeeper // nil on SQLite, and with autovacuum on
 	if dbName == "postgres" {
 		url, drop, err := benchSchema(ctx, cfg.PostgresURL)
 		if err != nil {
@@ -200,7 +200,7 @@ func runDatabase(ctx context.Context, cfg Config, dbName, allyBin, fakeBin, fake
 		if stats, err = newStatsKeeper(ctx, url); err != nil {
 			return nil, ExportResult{}, nil, nil, err
 		}
-		if stats.url != "" {
+		if stats != nil {
 			logf("postgres: autovacuum is off on this server; the harness analyzes the benchmark's tables after each phase")
 		}
 	}

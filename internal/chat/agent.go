@@ -212,7 +212,7 @@ func (a *agentRun) account(ctx context.Context, res llm.Result, seq int, last bo
 	a.usage = a.usage.add(u)
 	c := ModelCall{UserID: a.t.conv.userID, ConversationID: a.t.conv.ID, MessageID: a.t.replyID,
 		Provider: res.Provider, Model: res.Model, Fallback: res.Fallback, Usage: res.Usage, At: a.s.now(), Loc: a.loc, Seq: seq}
-	if last && a.s.ledger != nil {
+	if last {
 		a.lastCall = &c
 	} else {
 		a.s.recordCall(context.WithoutCancel(ctx), c)

@@ -34,6 +34,12 @@ type Call struct {
 // Record stores one ledger row for the call with its estimated cost and adds it to the
 // user's totals for the local day and to the conversation's totals, in one transaction.
 func (s *Service) Record(ctx context.Context, c Call) error {
+	// The timezone is read before the transaction, not while it holds the writer.
+	loc, err := s.location(ctx, c.UserID, c.Loc)
+	if err != nil {
+		return err
+	}
+	c.Loc = loc
 	return s.db.Tx(ctx, func(tx *sql.Tx) error { return s.RecordTx(ctx, tx, c) })
 }
 
