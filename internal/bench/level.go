@@ -30,9 +30,9 @@ func runLevel(ctx context.Context, cfg Config, ally *proc, fakeURL, pgURL string
 	var directElapsed, allyElapsed time.Duration
 	var directDone int
 	var peakRSS, idleRSS int64
-	var cpuUsed, tx, rows float64
+	var cpuUsed, pgUsed, machineUsed, machineDirect, tx, rows float64
 	for rep := range max(1, cfg.Repetitions) {
-		t0 := time.Now()
+		t0, m0 := time.Now(), machineBusySeconds()
 		_ = parallel(n, n, func(i int) error {
 			for range cfg.TurnsPerUser {
 				t := direct(ctx, users[i].http, fakeURL, "Hello there, how are you today?")
@@ -46,13 +46,17 @@ func runLevel(ctx context.Context, cfg Config, ally *proc, fakeURL, pgURL string
 			return nil
 		})
 		directElapsed += time.Since(t0)
+		machineDirect += machineBusySeconds() - m0
 
 		runtime.GC()
 		time.Sleep(300 * time.Millisecond) // let the server settle before the idle reading
 		if rep == 0 {
 			idleRSS = ally.rssBytes()
 		}
-		cpu0 := ally.cpuSeconds()
+		cpu0, machine0, pg0 := ally.cpuSeconds(), machineBusySeconds(), 0.0
+		if pgURL != "" {
+			pg0 = postgresCPUSeconds()
+		}
 		tx0, _ := metric(ally.URL, "ally_db_write_transactions_total")
 		rows0, _ := metric(ally.URL, "ally_db_rows_written")
 
@@ -105,6 +109,10 @@ func runLevel(ctx context.Context, cfg Config, ally *proc, fakeURL, pgURL string
 			r.PostgresBackends = waits.finish() // the last repetition's
 		}
 		cpuUsed += ally.cpuSeconds() - cpu0
+		machineUsed += machineBusySeconds() - machine0
+		if pgURL != "" {
+			pgUsed += postgresCPUSeconds() - pg0
+		}
 		close(stopSampling)
 		<-sampled
 		time.Sleep(1500 * time.Millisecond) // PostgreSQL's statistics lag
@@ -128,8 +136,12 @@ func runLevel(ctx context.Context, cfg Config, ally *proc, fakeURL, pgURL string
 		r.RepliesRatio = r.TurnsPerSecond / r.DirectRepliesPerSecond
 	}
 	r.ServerCores = cpuUsed / allyElapsed.Seconds()
+	r.MachineCores = machineUsed / allyElapsed.Seconds()
+	r.MachineCoresDirect = machineDirect / directElapsed.Seconds()
 	if done := float64(r.Turns - r.Errors); done > 0 {
 		r.CPUSecondsPerTurn = cpuUsed / done
+		r.DatabaseCPUSecondsPerTurn = pgUsed / done
+		r.MachineCPUSecondsPerTurn = machineUsed / done
 		r.WriteTxPerTurn = tx / done
 		r.RowsPerTurn = rows / done
 	}

@@ -97,14 +97,73 @@ func (p *proc) cpuSeconds() float64 {
 	if err != nil {
 		return 0
 	}
+	s, _ := statCPU(b, false)
+	return s
+}
+
+// statCPU parses the CPU fields of a /proc/<pid>/stat line: user+system time, and with
+// children the time of its exited children the process waited for.
+func statCPU(b []byte, children bool) (float64, string) {
+	open, end := strings.IndexByte(string(b), '('), strings.LastIndexByte(string(b), ')')
+	if open < 0 || end < open || end+2 > len(b) {
+		return 0, ""
+	}
 	// Fields after the command name, which is in parentheses and may hold spaces.
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
-	if len(f) < 13 {
+	f := strings.Fields(string(b[end+2:]))
+	if len(f) < 15 {
+		return 0, ""
+	}
+	n := 2
+	if children {
+		n = 4
+	}
+	var ticks float64
+	for _, v := range f[11 : 11+n] {
+		t, _ := strconv.ParseFloat(v, 64)
+		ticks += t
+	}
+	return ticks / 100, string(b[open+1 : end]) // USER_HZ is 100 on Linux
+}
+
+// postgresCPUSeconds is the CPU time of this machine's PostgreSQL processes so far: the
+// live ones (backends, writers) and the exited backends their postmaster reaped. It is 0
+// when PostgreSQL runs elsewhere.
+func postgresCPUSeconds() float64 {
+	dirs, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var sum float64
+	for _, d := range dirs {
+		b, err := os.ReadFile(d)
+		if err != nil {
+			continue
+		}
+		if s, comm := statCPU(b, true); comm == "postgres" {
+			sum += s
+		}
+	}
+	return sum
+}
+
+// machineBusySeconds is the CPU time all cores of the machine have spent busy so far
+// (everything but idle and I/O wait, /proc/stat).
+func machineBusySeconds() float64 {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
 		return 0
 	}
-	ut, _ := strconv.ParseFloat(f[11], 64)
-	st, _ := strconv.ParseFloat(f[12], 64)
-	return (ut + st) / 100 // USER_HZ is 100 on Linux
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0
+	}
+	var busy float64
+	for i, v := range f[1:9] {
+		if i == 3 || i == 4 { // idle, iowait
+			continue
+		}
+		t, _ := strconv.ParseFloat(v, 64)
+		busy += t
+	}
+	return busy / 100
 }
 
 // rssBytes is the process's resident set size (Linux /proc).

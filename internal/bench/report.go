@@ -45,6 +45,17 @@ func Markdown(r *Results) string {
 			l.Database, l.Streams, l.AddedFirstToken.P50, l.AddedFirstToken.P99,
 			l.DirectRepliesPerSecond, l.TurnsPerSecond, 100*l.RepliesRatio, l.CPUSecondsPerTurn*1000, l.ServerCores, l.RSSPerStreamKiB)
 	}
+	b.WriteString("\nWhere the machine's CPU went (all cores busy, per reply through Ally; the load generator and the fake share the machine):\n\n")
+	b.WriteString("| database | streams | machine busy cores, direct / via Ally | machine CPU ms/reply | server CPU ms/reply | PostgreSQL CPU ms/reply |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|\n")
+	for _, l := range r.Levels {
+		pg := "in process"
+		if l.Database == "postgres" {
+			pg = fmt.Sprintf("%.2f", l.DatabaseCPUSecondsPerTurn*1000)
+		}
+		fmt.Fprintf(&b, "| %s | %d | %.2f / %.2f | %.2f | %.2f | %s |\n", l.Database, l.Streams,
+			l.MachineCoresDirect, l.MachineCores, l.MachineCPUSecondsPerTurn*1000, l.CPUSecondsPerTurn*1000, pg)
+	}
 	for _, l := range r.Levels {
 		if len(l.PostgresBackends) > 0 {
 			fmt.Fprintf(&b, "\nPostgreSQL backends of the server at %d streams (average busy backends, sampled every 50 ms): %s\n", l.Streams, formatWaits(l.PostgresBackends, 6))

@@ -79,6 +79,16 @@ type LevelResult struct {
 	RepliesRatio           float64 `json:"replies_ratio_vs_direct"`
 	// ServerCores is the server's CPU time over the wall time of the Ally runs.
 	ServerCores float64 `json:"server_cores"`
+	// DatabaseCPUSecondsPerTurn is the CPU time of the machine's PostgreSQL processes per
+	// completed turn during the Ally runs (PostgreSQL only; 0 when it runs elsewhere).
+	DatabaseCPUSecondsPerTurn float64 `json:"database_cpu_seconds_per_turn"`
+	// MachineCPUSecondsPerTurn is the busy time of all the machine's cores per completed
+	// turn during the Ally runs (Ally, the database, the fake and the load generator).
+	MachineCPUSecondsPerTurn float64 `json:"machine_cpu_seconds_per_turn"`
+	// MachineCores and MachineCoresDirect are the machine's busy cores during the runs
+	// through Ally and the direct runs: near the core count, the machine is the bound.
+	MachineCores       float64 `json:"machine_cores"`
+	MachineCoresDirect float64 `json:"machine_cores_direct"`
 	// PostgresBackends is what the server's PostgreSQL backends were doing during the
 	// Ally runs (average busy backends by wait event; PostgreSQL only).
 	PostgresBackends []WaitShare `json:"postgres_backends,omitempty"`
