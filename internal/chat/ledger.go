@@ -34,11 +34,6 @@ func (l UsageLedger) RecordCall(ctx context.Context, c ModelCall) error {
 	return l.Usage.Record(ctx, usageCall(c))
 }
 
-// RecordCallTx is RecordCall in tx.
-func (l UsageLedger) RecordCallTx(ctx context.Context, tx *sql.Tx, c ModelCall) error {
-	return l.Usage.RecordTx(ctx, tx, usageCall(c))
-}
-
 func usageCall(c ModelCall) usage.Call {
 	return usage.Call{
 		UserID: c.UserID, ConversationID: c.ConversationID, MessageID: c.MessageID,
@@ -56,9 +51,14 @@ func (l UsageLedger) SaveProgress(ctx context.Context, tx *sql.Tx, c ModelCall) 
 		CacheRead: c.Usage.CacheReadTokens, CacheWrite: c.Usage.CacheWriteTokens})
 }
 
-// SettleTurn ends the turn's reservation in tx.
-func (l UsageLedger) SettleTurn(ctx context.Context, tx *sql.Tx, replyID string, giveBack bool) error {
-	return l.Usage.SettleTurn(ctx, tx, replyID, giveBack)
+// SettleTurn ends the turn's reservation in tx, with the turn's last call when set.
+func (l UsageLedger) SettleTurn(ctx context.Context, tx *sql.Tx, replyID string, giveBack bool, last *ModelCall) error {
+	var c *usage.Call
+	if last != nil {
+		uc := usageCall(*last)
+		c = &uc
+	}
+	return l.Usage.SettleTurn(ctx, tx, replyID, giveBack, c)
 }
 
 // TurnUsage is what the ledger recorded for a reply's model calls, read in tx.

@@ -19,23 +19,18 @@ func (s *Service) beginReply(ctx context.Context, in turnInput, opts SendOptions
 	if len(s.models.Providers()) == 0 {
 		return nil, errNoProvider
 	}
-	conv, err := s.store.Conversation(ctx, in.userID, in.convID)
-	if err != nil {
-		return nil, err
-	}
-	if conv.ActiveReplyID != "" {
-		return nil, errBusy
-	}
 	if s.runs.isClosing() {
 		return nil, errRestarting
 	}
 	loc := s.userLocation(ctx, in.userID)
 	if s.ledger != nil {
+		var err error
 		if in.reserve, err = s.ledger.PrepareTurn(ctx, in.userID, loc); err != nil {
 			return nil, err
 		}
 	}
-	// BeginTurn claims the conversation and reserves the allowance in one transaction.
+	// BeginTurn claims the conversation (refusing one that is not the user's, or busy)
+	// and reserves the allowance, in one transaction.
 	t, err := s.store.BeginTurn(ctx, in)
 	if err != nil {
 		return nil, err

@@ -44,14 +44,14 @@ type Ledger interface {
 	CheckTokens(ctx context.Context, userID, replyID string, loc *time.Location) error
 	// RecordCall adds one model call of a held turn to the ledger.
 	RecordCall(ctx context.Context, c ModelCall) error
-	// RecordCallTx is RecordCall in tx (a turn's last call, with the reply's final state).
-	RecordCallTx(ctx context.Context, tx *sql.Tx, c ModelCall) error
 	// SaveProgress keeps the figures of the call in progress with the turn's reservation,
 	// in tx (the periodic save of the reply's text), so a cut call is still counted.
 	SaveProgress(ctx context.Context, tx *sql.Tx, c ModelCall) error
 	// SettleTurn ends the turn's reservation in tx, recording a call it still holds;
-	// giveBack returns its message (a reply that failed before producing anything).
-	SettleTurn(ctx context.Context, tx *sql.Tx, replyID string, giveBack bool) error
+	// giveBack returns its message (a reply that failed before producing anything). last,
+	// when set, is the turn's last model call, recorded with the settlement (the reply's
+	// final state, in its commit).
+	SettleTurn(ctx context.Context, tx *sql.Tx, replyID string, giveBack bool, last *ModelCall) error
 	// TurnUsage is what the ledger recorded for a reply's model calls, read in tx.
 	TurnUsage(ctx context.Context, tx *sql.Tx, replyID string) (TokenTotals, error)
 	// ForgetConversation removes a deleted conversation's usage totals and its name from

@@ -112,12 +112,7 @@ func (s *Store) FinishReply(ctx context.Context, o replyOutcome) error {
 			return fmt.Errorf("chat: finish reply: %w", err)
 		}
 		if s.ledger != nil {
-			if o.call != nil {
-				if err := s.ledger.RecordCallTx(ctx, tx, *o.call); err != nil {
-					return err
-				}
-			}
-			if err := s.ledger.SettleTurn(ctx, tx, o.replyID, o.giveBack); err != nil {
+			if err := s.ledger.SettleTurn(ctx, tx, o.replyID, o.giveBack, o.call); err != nil {
 				return err
 			}
 		}
@@ -235,7 +230,7 @@ func (s *Store) MarkInterrupted(ctx context.Context, staleBefore time.Time, inst
 		}
 		if s.ledger != nil {
 			for _, id := range ids {
-				if err := s.ledger.SettleTurn(ctx, tx, id, false); err != nil {
+				if err := s.ledger.SettleTurn(ctx, tx, id, false, nil); err != nil {
 					return err
 				}
 				if err := s.takeLedgerUsage(ctx, tx, id); err != nil {

@@ -62,24 +62,24 @@ func (s *Store) BeginTurn(ctx context.Context, in turnInput) (*turn, error) {
 		if in.kind == turnSend {
 			title = autoTitle(in.content)
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE conversations SET active_reply_id = $3, updated_at = $4, unread_at = NULL,
+		// The claim returns the branch's end and the last sequence number, in the same
+		// round trip.
+		var leafID string
+		var seq int64
+		err := tx.QueryRowContext(ctx, `UPDATE conversations SET active_reply_id = $3, updated_at = $4, unread_at = NULL,
 			title = CASE WHEN title = '' THEN $5 ELSE title END,
 			title_source = CASE WHEN title = '' AND $5 <> '' THEN 'auto' ELSE title_source END
-			WHERE user_id = $1 AND id = $2 AND active_reply_id IS NULL`, in.userID, in.convID, t.replyID, now, title)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
+			WHERE user_id = $1 AND id = $2 AND active_reply_id IS NULL
+			RETURNING COALESCE(leaf_id, ''), COALESCE((SELECT MAX(m.seq) FROM messages m WHERE m.conversation_id = $2), 0)`,
+			in.userID, in.convID, t.replyID, now, title).Scan(&leafID, &seq)
+		if errors.Is(err, sql.ErrNoRows) {
 			var one int
 			if err := tx.QueryRowContext(ctx, `SELECT 1 FROM conversations WHERE user_id = $1 AND id = $2`, in.userID, in.convID).Scan(&one); errors.Is(err, sql.ErrNoRows) {
 				return errs.NotFoundf("conversation not found")
 			}
 			return errBusy
 		}
-		var leafID string
-		var seq int64
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(c.leaf_id, ''), COALESCE((SELECT MAX(m.seq) FROM messages m WHERE m.conversation_id = c.id), 0)
-			FROM conversations c WHERE c.id = $1`, in.convID).Scan(&leafID, &seq); err != nil {
+		if err != nil {
 			return err
 		}
 		var leaf *Message
@@ -136,10 +136,8 @@ func (s *Store) BeginTurn(ctx context.Context, in turnInput) (*turn, error) {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE conversations SET leaf_id = $2 WHERE id = $1`, in.convID, t.replyID); err != nil {
-			return err
-		}
-		t.conv, err = scanConversation(tx.QueryRowContext(ctx, `SELECT `+conversationColumns+` FROM conversations WHERE id = $1`, in.convID))
+		t.conv, err = scanConversation(tx.QueryRowContext(ctx, `UPDATE conversations SET leaf_id = $2 WHERE id = $1
+			RETURNING `+conversationColumns, in.convID, t.replyID))
 		return err
 	})
 	if err != nil {

@@ -126,9 +126,12 @@ func (s *Service) SaveProgress(ctx context.Context, tx *sql.Tx, messageID string
 // SettleTurn ends a turn's reservation, in tx: its estimate leaves the day's reserved
 // tokens, a call it still holds (cut by a stop or a crash before it was recorded) is
 // recorded with its figures so far, and with giveBack the turn's message is given back (a
-// reply that failed before producing anything). Settling is idempotent: a reservation
-// settles once, whoever gets there first (the turn's end or the recovery).
-func (s *Service) SettleTurn(ctx context.Context, tx *sql.Tx, messageID string, giveBack bool) error {
+// reply that failed before producing anything). last, when set, is the turn's last call
+// (a Held call), recorded with its final figures in the same statements: it supersedes
+// the figures saved while it streamed. Settling is idempotent: a reservation settles
+// once, whoever gets there first (the turn's end or the recovery); a turn settled by the
+// recovery has its call counted there, and last is then not recorded again.
+func (s *Service) SettleTurn(ctx context.Context, tx *sql.Tx, messageID string, giveBack bool, last *Call) error {
 	var (
 		userID, convID, day, provider, model string
 		tokens, recorded, pending            int64
@@ -146,23 +149,51 @@ func (s *Service) SettleTurn(ctx context.Context, tx *sql.Tx, messageID string, 
 		return fmt.Errorf("usage: settle turn: %w", err)
 	}
 	now := s.now()
-	back := int64(0)
+	release := dayRelease{tokens: tokens}
 	if giveBack {
-		back = 1
+		release.messages = 1
+	}
+	var c Call
+	var at time.Time
+	callDay := day
+	switch {
+	case last != nil && int64(last.Seq) >= recorded:
+		if err := last.check(); err != nil {
+			return err
+		}
+		loc, err := s.location(ctx, last.UserID, last.Loc)
+		if err != nil {
+			return err
+		}
+		c, at = *last, last.At
+		if at.IsZero() {
+			at = now
+		}
+		callDay = Day(at, loc)
+	case pending >= recorded && pending >= 0 && provider != "":
+		// The call counts on the day the turn was reserved on, like the turn's message.
+		c, at = Call{UserID: userID, ConversationID: convID, MessageID: messageID, Provider: provider, Model: model,
+			Fallback: fallback, Input: in, Output: out, CacheRead: cr, CacheWrite: cw}, now
+	}
+	if c.Provider != "" && callDay == day {
+		// The call's totals and the release go to the same day: one statement.
+		return s.recordIn(ctx, tx, c, day, at, release)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE usage_daily SET
 		reserved_tokens = CASE WHEN reserved_tokens > $3 THEN reserved_tokens - $3 ELSE 0 END,
 		messages = CASE WHEN messages >= $4 THEN messages - $4 ELSE 0 END, updated_at = $5
-		WHERE user_id = $1 AND day = $2`, userID, day, tokens, back, db.Millis(now)); err != nil {
+		WHERE user_id = $1 AND day = $2`, userID, day, release.tokens, release.messages, db.Millis(now)); err != nil {
 		return fmt.Errorf("usage: settle turn: %w", err)
 	}
-	if pending < recorded || pending < 0 || provider == "" {
+	if c.Provider == "" {
 		return nil
 	}
-	// The call counts on the day the turn was reserved on, like the turn's message.
-	return s.recordIn(ctx, tx, Call{UserID: userID, ConversationID: convID, MessageID: messageID,
-		Provider: provider, Model: model, Fallback: fallback, Input: in, Output: out, CacheRead: cr, CacheWrite: cw}, day, now)
+	return s.recordIn(ctx, tx, c, callDay, at, dayRelease{})
 }
+
+// dayRelease is what a settled turn gives back to its day: its reserved tokens, and its
+// message when the reply failed before producing anything.
+type dayRelease struct{ tokens, messages int64 }
 
 // MessageTotals returns what the ledger holds for one reply's model calls, in tx: after a
 // turn is settled, the reply's usage as the user should see it (a reply cut by a crash
@@ -205,7 +236,7 @@ func (s *Service) ForgetConversation(ctx context.Context, tx *sql.Tx, userID, co
 		return fmt.Errorf("usage: forget conversation: %w", err)
 	}
 	for _, id := range held {
-		if err := s.SettleTurn(ctx, tx, id, false); err != nil {
+		if err := s.SettleTurn(ctx, tx, id, false, nil); err != nil {
 			return err
 		}
 	}

@@ -46,11 +46,8 @@ func (s *Service) Record(ctx context.Context, c Call) error {
 // RecordTx is Record in the caller's transaction (a turn's last call, recorded with the
 // reply's final state).
 func (s *Service) RecordTx(ctx context.Context, tx *sql.Tx, c Call) error {
-	if c.UserID == "" || c.Provider == "" || c.Model == "" {
-		return fmt.Errorf("usage: record: user, provider and model are required")
-	}
-	if c.Input < 0 || c.Output < 0 || c.CacheRead < 0 || c.CacheWrite < 0 {
-		return fmt.Errorf("usage: record: negative token count")
+	if err := c.check(); err != nil {
+		return err
 	}
 	loc, err := s.location(ctx, c.UserID, c.Loc)
 	if err != nil {
@@ -75,11 +72,23 @@ func (s *Service) RecordTx(ctx context.Context, tx *sql.Tx, c Call) error {
 			return nil // already settled, with this call in it
 		}
 	}
-	return s.recordIn(ctx, tx, c, Day(at, loc), at)
+	return s.recordIn(ctx, tx, c, Day(at, loc), at, dayRelease{})
 }
 
-// recordIn stores the ledger row of c and adds it to the totals of day, in tx.
-func (s *Service) recordIn(ctx context.Context, tx *sql.Tx, c Call, day string, at time.Time) error {
+// check refuses a call that cannot be recorded.
+func (c Call) check() error {
+	if c.UserID == "" || c.Provider == "" || c.Model == "" {
+		return fmt.Errorf("usage: record: user, provider and model are required")
+	}
+	if c.Input < 0 || c.Output < 0 || c.CacheRead < 0 || c.CacheWrite < 0 {
+		return fmt.Errorf("usage: record: negative token count")
+	}
+	return nil
+}
+
+// recordIn stores the ledger row of c and adds it to the totals of day, in tx, releasing
+// rel from the day (a settled turn's reservation) in the same statement.
+func (s *Service) recordIn(ctx context.Context, tx *sql.Tx, c Call, day string, at time.Time, rel dayRelease) error {
 	price, ok := s.prices.Lookup(c.Model)
 	if !ok {
 		s.Logger.Warn("no price for model; its cost is recorded as zero (set ALLY_MODEL_PRICES)", "model", c.Model, "provider", c.Provider)
@@ -101,6 +110,8 @@ func (s *Service) recordIn(ctx context.Context, tx *sql.Tx, c Call, day string, 
 			input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_micros, updated_at)
 			VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9)
 			ON CONFLICT (user_id, day) DO UPDATE SET
+				reserved_tokens = CASE WHEN usage_daily.reserved_tokens > $10 THEN usage_daily.reserved_tokens - $10 ELSE 0 END,
+				messages = CASE WHEN usage_daily.messages >= $11 THEN usage_daily.messages - $11 ELSE 0 END,
 				model_calls = usage_daily.model_calls + 1,
 				fallback_calls = usage_daily.fallback_calls + excluded.fallback_calls,
 				input_tokens = usage_daily.input_tokens + excluded.input_tokens,
@@ -109,7 +120,7 @@ func (s *Service) recordIn(ctx context.Context, tx *sql.Tx, c Call, day string, 
 				cache_write_tokens = usage_daily.cache_write_tokens + excluded.cache_write_tokens,
 				cost_micros = usage_daily.cost_micros + excluded.cost_micros,
 				updated_at = excluded.updated_at`,
-		c.UserID, day, fallback, c.Input, c.Output, c.CacheRead, c.CacheWrite, cost, ms); err != nil {
+		c.UserID, day, fallback, c.Input, c.Output, c.CacheRead, c.CacheWrite, cost, ms, rel.tokens, rel.messages); err != nil {
 		return fmt.Errorf("usage: add to daily totals: %w", err)
 	}
 	if c.ConversationID == "" {
