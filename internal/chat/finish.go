@@ -57,7 +57,8 @@ func (a *agentRun) finish(ctx context.Context, err error) {
 		}
 	}
 	o := replyOutcome{userID: a.t.conv.userID, convID: a.t.conv.ID, replyID: a.t.replyID, status: status,
-		content: a.text.String(), provider: a.provider, model: a.model, fallback: a.fallback, usage: a.usage, call: a.lastCall}
+		content: a.text.String(), provider: a.provider, model: a.model, fallback: a.fallback, usage: a.usage, call: a.lastCall,
+		titled: a.t.conv.titleSource != titleAuto}
 	if e != nil {
 		o.errCode, o.errMessage = e.Code, e.Message
 	}

@@ -87,6 +87,10 @@ type replyOutcome struct {
 	giveBack bool
 	// call is the turn's last model call, recorded in the ledger in the same transaction.
 	call *ModelCall
+	// titled reports that the conversation's title was not waiting for its first reply
+	// when the turn began (it cannot start waiting while the turn holds it): the end asks
+	// for no title, without a statement to find that out.
+	titled bool
 }
 
 // FinishReply stores a reply's final state and releases its conversation. A reply that
@@ -116,7 +120,7 @@ func (s *Store) FinishReply(ctx context.Context, o replyOutcome) error {
 				return err
 			}
 		}
-		if o.status == StatusComplete {
+		if o.status == StatusComplete && !o.titled {
 			if err := s.queueTitle(ctx, tx, o.userID, o.convID); err != nil {
 				return err
 			}
