@@ -40,12 +40,12 @@ func (s *Service) Record(ctx context.Context, c Call) error {
 		return err
 	}
 	c.Loc = loc
-	return s.db.Tx(ctx, func(tx *sql.Tx) error { return s.RecordTx(ctx, tx, c) })
+	return s.db.Tx(ctx, func(tx *sql.Tx) error { return s.recordTx(ctx, tx, c) })
 }
 
-// RecordTx is Record in the caller's transaction (a turn's last call, recorded with the
-// reply's final state).
-func (s *Service) RecordTx(ctx context.Context, tx *sql.Tx, c Call) error {
+// recordTx is Record's work in tx. (A turn's last call is recorded by SettleTurn, with
+// the reply's final state.)
+func (s *Service) recordTx(ctx context.Context, tx *sql.Tx, c Call) error {
 	if err := c.check(); err != nil {
 		return err
 	}
